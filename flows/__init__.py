@@ -1,0 +1,1 @@
+"""Prefect flows: orchestration only; each @flow reads top to bottom."""

@@ -1,0 +1,182 @@
+"""The `pressbox` command line: one group, kebab-case verbs, a runnable example in each --help."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="pressbox: sports-news feeds -> articles -> sports entities -> DuckDB.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+
+FeedsOpt = Annotated[Path | None, typer.Option("--feeds", help="TOML feeds file (default: feeds.toml).")]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse (default: warehouse/pressbox.duckdb).")]
+
+
+def _prefect_env() -> None:
+    """Offline-friendly Prefect defaults (no analytics calls); the user's own settings win."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if not sys.stderr.isatty() else "INFO")
+
+
+def _print_table(cols: list[str], rows: list[tuple], title: str | None = None) -> None:
+    table = Table(title=title)
+    for c in cols:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*["" if v is None else str(v) for v in r])
+    console.print(table)
+
+
+def _print_summary(summary: dict) -> None:
+    c = summary["counts"]
+    console.print(
+        f"run {summary['run_id']}: [bold]{summary['status']}[/bold] — feeds ok {c.get('feeds_ok', 0)}, "
+        f"not modified {c.get('feeds_not_modified', 0)}, failed {c.get('feeds_failed', 0)}; articles new "
+        f"{c.get('articles_new', 0)}, updated {c.get('articles_updated', 0)}, failed "
+        f"{c.get('articles_failed', 0)}; mentions {c.get('mentions', 0)}"
+    )
+    for f in summary["feeds"]:
+        if f["error"]:
+            console.print(f"  feed {f['feed_id']}: {f['status']} — {f['error']}")
+
+
+@app.command()
+def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
+    """Run one ingest flow now and print a summary.
+
+    Example: pressbox run --feeds feeds.toml --db warehouse/pressbox.duckdb
+    """
+    _prefect_env()
+    from flows.ingest import ingest
+    from tasks.load import WarehouseBusy
+
+    try:
+        summary = ingest(feeds_file=str(feeds) if feeds else None, db_path=str(db) if db else None)
+    except WarehouseBusy as exc:
+        console.print(f"[yellow]{exc}[/yellow]")
+        raise typer.Exit(3) from None
+    _print_summary(summary)
+
+
+@app.command()
+def demo(db: DbOpt = None) -> None:
+    """Serve the bundled sample site on 127.0.0.1, ingest it, and show what was loaded.
+
+    Example: pressbox demo
+    """
+    _prefect_env()
+    from pressbox import sample_site
+    from pressbox.settings import ROOT, get_settings
+
+    db_path = db or ROOT / "warehouse" / "demo.duckdb"
+    with sample_site.serve() as site, tempfile.TemporaryDirectory() as tmp:
+        feeds_file = Path(tmp) / "feeds.toml"
+        feeds_file.write_text(sample_site.feeds_toml(site.base_url), encoding="utf-8")
+        console.print(f"demo site serving on {site.base_url}; warehouse {db_path}")
+        from flows.ingest import ingest
+
+        settings = get_settings(db_path=db_path, feeds_file=feeds_file, allow_private_hosts="127.0.0.1",
+                                per_host_interval=0.0, per_host_concurrency=4)
+        summary = ingest(settings=settings)
+    _print_summary(summary)
+    from tasks.load import query
+
+    cols, rows = query(db_path, "SELECT (SELECT count(*) FROM articles) AS articles, "
+                                "(SELECT count(*) FROM mentions) AS mentions, "
+                                "(SELECT count(*) FROM entities) AS entities")
+    _print_table(cols, rows, "warehouse")
+    cols, rows = query(db_path, """SELECT e.canonical_name, e.label, count(DISTINCT m.article_id) AS articles,
+                                          count(*) AS mentions
+                                   FROM mentions m JOIN entities e USING (entity_id)
+                                   WHERE e.label IN ('TEAM','COACH','PLAYER','COMPETITION','VENUE')
+                                   GROUP BY ALL ORDER BY mentions DESC, 1 LIMIT 15""")
+    _print_table(cols, rows, "top entities")
+
+
+@app.command()
+def extract(
+    files: Annotated[list[Path], typer.Argument(help="HTML files (.html or .html.gz).")],
+    url: Annotated[str | None, typer.Option(help="The page's URL (helps metadata and links).")] = None,
+) -> None:
+    """Extract article fields from HTML files; prints one JSON object a line.
+
+    Example: pressbox extract page.html --url https://example.com/story
+    """
+    import gzip
+
+    from tasks.extract import extract_html
+
+    for path in files:
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gzip.decompress(raw)
+        ex = extract_html(raw, url)
+        stem = path.name.split(".")[0]
+        print(json.dumps({
+            "id": stem, "title": ex.title, "body": ex.body,
+            "published_at": ex.published_at.isoformat() if ex.published_at else None,
+            "author": ex.author, "language": ex.language, "extraction_method": "trafilatura",
+        }, ensure_ascii=False))
+
+
+@app.command()
+def tag(
+    input: Annotated[Path, typer.Option("--input", help="JSONL of {\"id\", \"text\"}.")],  # noqa: A002
+    output: Annotated[Path, typer.Option("--output", help="JSONL to write.")],
+    model: Annotated[str | None, typer.Option(help="spaCy model (default: the spacy_model setting).")] = None,
+) -> None:
+    """Tag sports entities in texts, through the same code the flow uses.
+
+    Example: pressbox tag --input texts.jsonl --output tags.jsonl
+    """
+    from pressbox.settings import get_settings
+    from tasks.tag import get_tagger
+
+    tagger = get_tagger(model or get_settings().spacy_model)
+    docs = [json.loads(line) for line in input.read_text(encoding="utf-8").splitlines() if line.strip()]
+    with output.open("w", encoding="utf-8") as out:
+        for doc, tags in zip(docs, tagger.tag_texts(d.get("text") or "" for d in docs), strict=True):
+            ents = [{"text": t.text, "label": t.label, "start": t.start, "end": t.end, "canonical": t.canonical,
+                     "entity_id": t.entity_id} for t in tags]
+            out.write(json.dumps({"id": doc["id"], "entities": ents}, ensure_ascii=False) + "\n")
+    console.print(f"tagged {len(docs)} texts -> {output} ({tagger.version})", highlight=False)
+
+
+@app.command()
+def sql(
+    query_text: Annotated[str, typer.Argument(metavar="QUERY", help="SQL to run read-only.")],
+    db: DbOpt = None,
+) -> None:
+    """Run a read-only SQL query against the warehouse and print a table.
+
+    Example: pressbox sql "SELECT label, count(*) FROM mentions GROUP BY label"
+    """
+    import duckdb
+
+    from pressbox.settings import get_settings
+    from tasks.load import WarehouseBusy, query
+
+    path = db or get_settings().db_path
+    if not Path(path).exists():
+        console.print(f"[red]no warehouse at {path}; run `pressbox run` (or `pressbox demo`) first[/red]")
+        raise typer.Exit(2)
+    try:
+        cols, rows = query(Path(path), query_text)
+    except (duckdb.Error, WarehouseBusy) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    _print_table(cols, rows)
+
+
+if __name__ == "__main__":
+    app()

@@ -11,6 +11,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client hanging up mid-response (caps, deadlines) is expected here, not an error to print."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
+
 @dataclass
 class Route:
     """A canned response; `handler` (if set) writes the response itself (slow, endless, odd)."""
@@ -69,8 +81,7 @@ class LocalSite:
                 if status != 304:
                     self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.server = _QuietServer((host, port), Handler)
         self.base_url = f"http://{host}:{self.server.server_address[1]}"
         self._thread: threading.Thread | None = None
         for path, route in (routes or {}).items():

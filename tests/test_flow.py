@@ -129,3 +129,21 @@ def test_seed_article_survives_the_pipeline(site, settings_for, tmp_path):
     assert {("Atalanta", "TEAM"), ("Liverpool", "TEAM"), ("Anfield", "VENUE"), ("Gasperini", "COACH"),
             ("De Roon", "PLAYER"), ("Serie A", "COMPETITION")} <= ents
     assert ("Milan", "TEAM") not in ents and ("Bergamo", "TEAM") not in ents
+
+
+def test_cli_run_prints_summary_and_leaves_an_artifact(demo_site, settings_for, tmp_path, monkeypatch):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from typer.testing import CliRunner
+
+    from pressbox.cli import app
+
+    monkeypatch.setenv("PRESSBOX_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("PRESSBOX_PER_HOST_INTERVAL", "0")
+    db = tmp_path / "cli.duckdb"
+    result = CliRunner().invoke(app, ["run", "--feeds", write_feeds(tmp_path, demo_site), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "completed" in result.output and f"articles new {len(sample_site.MATCHES)}" in result.output
+    with get_client(sync_client=True) as client:
+        arts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["pressbox-run"])))
+    assert arts and any("| demo-football | ok |" in (a.data or "") for a in arts)

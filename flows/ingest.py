@@ -34,6 +34,7 @@ class RunSummary:
     feeds: list[dict] = field(default_factory=list)
     counts: Counter = field(default_factory=lambda: Counter(dict.fromkeys(COUNT_KEYS, 0)))
     top_entities: list[tuple[str, str, int]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     error: str | None = None
 
     def as_dict(self) -> dict:
@@ -182,6 +183,12 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
             log.info("articles %d/%d: %d new, %d updated, %d failed", done, len(todo), counts.new,
                      counts.updated, counts.failed)
     load.refresh_views(db)
+    why = load.build_search_index(db)
+    if why:
+        summary.notes.append(why)
+        log.warning(why)
+    if settings.publish_snapshot:
+        load.publish_snapshot(db)
     _, rows = load.query(db, """SELECT e.canonical_name, e.label, count(*) AS n FROM mentions m
                                 JOIN entities e USING (entity_id)
                                 WHERE e.label IN ('TEAM','COACH','PLAYER','COMPETITION','VENUE')
@@ -207,6 +214,7 @@ def _artifact(summary: RunSummary) -> None:
     if summary.top_entities:
         lines += ["", "| top entity | label | mentions |", "|---|---|---|"]
         lines += [f"| {n} | {lbl} | {k} |" for n, lbl, k in summary.top_entities]
+    lines += [f"- {note}" for note in summary.notes]
     if summary.error:
         lines += ["", f"**Error:** {summary.error}"]
     try:

@@ -152,30 +152,91 @@ def tag(
     console.print(f"tagged {len(docs)} texts -> {output} ({tagger.version})", highlight=False)
 
 
+def _read_path(db: Path | None, live: bool) -> Path:
+    """The file a reading command opens: the analyst snapshot when there is one, else the warehouse."""
+    from pressbox.settings import get_settings
+    from tasks.load import snapshot_path
+
+    path = Path(db or get_settings().db_path)
+    snap = snapshot_path(path)
+    if not live and snap.exists():
+        return snap
+    if not path.exists():
+        console.print(f"[red]no warehouse at {path}; run `pressbox run` (or `pressbox demo`) first[/red]")
+        raise typer.Exit(2)
+    return path
+
+
+LiveOpt = Annotated[bool, typer.Option("--live", help="Read the warehouse itself, not the analyst snapshot.")]
+
+
 @app.command()
 def sql(
     query_text: Annotated[str, typer.Argument(metavar="QUERY", help="SQL to run read-only.")],
     db: DbOpt = None,
+    live: LiveOpt = False,
 ) -> None:
-    """Run a read-only SQL query against the warehouse and print a table.
+    """Run a read-only SQL query against the warehouse (its analyst snapshot) and print a table.
 
     Example: pressbox sql "SELECT label, count(*) FROM mentions GROUP BY label"
     """
     import duckdb
 
-    from pressbox.settings import get_settings
     from tasks.load import WarehouseBusy, query
 
-    path = db or get_settings().db_path
-    if not Path(path).exists():
-        console.print(f"[red]no warehouse at {path}; run `pressbox run` (or `pressbox demo`) first[/red]")
-        raise typer.Exit(2)
+    path = _read_path(db, live)
     try:
-        cols, rows = query(Path(path), query_text)
+        cols, rows = query(path, query_text)
     except (duckdb.Error, WarehouseBusy) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     _print_table(cols, rows)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(metavar="QUERY", help="Words to search for in titles and bodies.")],
+    db: DbOpt = None,
+    limit: Annotated[int, typer.Option(help="How many articles to show.")] = 10,
+    live: LiveOpt = False,
+) -> None:
+    """Full-text search (BM25) over article titles and bodies; prints ranked articles.
+
+    Example: pressbox search "Atalanta Europa League"
+    """
+    import duckdb
+
+    from tasks.load import search as fts_search
+
+    path = _read_path(db, live)
+    try:
+        rows = fts_search(path, text, limit)
+    except (duckdb.Error, ImportError) as exc:
+        console.print(f"[red]search is unavailable: {exc}[/red]")
+        raise typer.Exit(1) from None
+    _print_table(["score", "published_at", "title", "url", "article_id"], rows)
+
+
+@app.command()
+def export(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder to write one file per table into.")],
+    format: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",  # noqa: A002
+    db: DbOpt = None,
+    live: LiveOpt = False,
+) -> None:
+    """Export every table as Parquet (or CSV) files for other tools.
+
+    Example: pressbox export --format parquet warehouse/export
+    """
+    from tasks.load import export as export_tables
+
+    try:
+        written = export_tables(_read_path(db, live), directory, format)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    for path in written:
+        console.print(str(path))
 
 
 if __name__ == "__main__":

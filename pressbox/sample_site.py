@@ -15,7 +15,9 @@ from email.utils import format_datetime
 
 from pressbox.localsite import LocalSite, Route
 
-EPOCH = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
+# The first match is eight days before today (UTC midnight): the demo always has this week's news,
+# and its pages stay the same all day, so a second run the same day changes nothing.
+EPOCH = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=8)
 
 
 @dataclass(frozen=True)

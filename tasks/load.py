@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -41,9 +42,10 @@ def connect(db_path: Path | str, *, read_only: bool = False, wait: float = 30.0)
         db_path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
     delay = 0.1
+    config = {"extension_directory": str(extension_dir(db_path))}
     while True:
         try:
-            return duckdb.connect(str(db_path), read_only=read_only)
+            return duckdb.connect(str(db_path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if not any(m in str(exc) for m in LOCK_ERRORS) or time.monotonic() + delay > deadline:
                 if any(m in str(exc) for m in LOCK_ERRORS):
@@ -51,6 +53,17 @@ def connect(db_path: Path | str, *, read_only: bool = False, wait: float = 30.0)
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
+
+
+def extension_dir(db_path: Path | str) -> Path:
+    """Where DuckDB keeps extensions for this warehouse (never ~/.duckdb)."""
+    return Path(db_path).resolve().parent / ".duckdb-extensions"
+
+
+def snapshot_path(db_path: Path | str) -> Path:
+    """The read-only copy analysts open: `<db>.read.duckdb` beside the warehouse."""
+    db_path = Path(db_path)
+    return db_path.with_name(f"{db_path.stem}.read{db_path.suffix or '.duckdb'}")
 
 
 @contextlib.contextmanager
@@ -437,3 +450,78 @@ def refresh_views(db_path: Path) -> list[str]:
         return apply_views(con)
     finally:
         con.close()
+
+
+def load_fts(con: duckdb.DuckDBPyConnection) -> None:
+    """Load DuckDB's fts extension from the pinned PyPI package (works offline)."""
+    from duckdb_extensions import import_extension
+
+    import_extension("fts", con=con)
+    con.execute("LOAD fts")
+
+
+def build_search_index(db_path: Path) -> str | None:
+    """Rebuild the BM25 index over article titles and bodies; returns why not, if it could not."""
+    con = connect(db_path)
+    try:
+        load_fts(con)
+        con.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'body', overwrite = 1)")
+        return None
+    except (duckdb.Error, ImportError, OSError) as exc:
+        return f"full-text search unavailable: {type(exc).__name__}: {exc}"
+    finally:
+        con.close()
+
+
+def search(db_path: Path, text: str, limit: int = 10) -> list[tuple]:
+    """Articles ranked by BM25 for a query: (score, published_at, title, canonical_url, article_id)."""
+    con = connect(db_path, read_only=True, wait=10.0)
+    try:
+        load_fts(con)
+        return con.execute(
+            """SELECT round(score, 3) AS score, published_at, title, canonical_url, article_id FROM (
+                   SELECT *, fts_main_articles.match_bm25(article_id, ?) AS score FROM articles)
+               WHERE score IS NOT NULL ORDER BY score DESC LIMIT ?""",
+            [text, limit],
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def publish_snapshot(db_path: Path) -> Path:
+    """Copy the warehouse to its read-only snapshot, atomically.
+
+    Analysts open the snapshot, so a long analyst session never blocks a run's writes; a session
+    already open keeps reading the previous copy (the old file stays alive until it closes).
+    """
+    con = connect(db_path)
+    try:
+        con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
+    finally:
+        con.close()
+    target = snapshot_path(db_path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(db_path, tmp)
+    os.replace(tmp, target)
+    return target
+
+
+EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors")
+
+
+def export(db_path: Path, directory: Path, fmt: str = "parquet") -> list[Path]:
+    """Write every table to `directory` as Parquet (or CSV) files, one per table."""
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"unknown export format {fmt!r} (parquet or csv)")
+    directory.mkdir(parents=True, exist_ok=True)
+    con = connect(db_path, read_only=True, wait=10.0)
+    written = []
+    try:
+        for table in EXPORT_TABLES:
+            path = directory / f"{table}.{fmt}"
+            literal = "'" + str(path).replace("'", "''") + "'"  # COPY takes no bound path
+            con.execute(f"COPY (SELECT * FROM {table}) TO {literal} (FORMAT {fmt})")
+            written.append(path)
+    finally:
+        con.close()
+    return written

@@ -17,6 +17,7 @@ import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 from schemas.records import Mention
 from tasks.kb import SPORTS_LABELS, Entity, KnowledgeBase, default_kb, fold, slug
@@ -131,6 +132,13 @@ def kb_patterns(kb: KnowledgeBase) -> list[dict]:
     return patterns
 
 
+@Language.component("ner_snapshot")
+def ner_snapshot(doc: Doc) -> Doc:
+    """Keep the statistical model's names before the knowledge base overwrites them."""
+    doc.spans["ner"] = list(doc.ents)
+    return doc
+
+
 @Language.factory("sports_context", default_config={})
 def make_sports_context(nlp: Language, name: str) -> SportsContext:
     """spaCy factory for the context-and-linking component."""
@@ -154,7 +162,7 @@ class SportsContext:
         cues: dict[int, set[str]] = {}
         for match_id, start, _end in self.matcher(doc):
             cues.setdefault(start, set()).add(doc.vocab.strings[match_id])
-        spans = [_trim(s) for s in doc.ents]
+        spans = self._prefer_longer_names(doc, [_trim(s) for s in doc.ents])
         spans = [s for s in spans if s is not None and s.label_ not in {"DATE", "TIME", "CARDINAL", "ORDINAL",
                                                                           "PERCENT", "MONEY", "QUANTITY", "NORP",
                                                                           "LANGUAGE", "WORK_OF_ART", "LAW",
@@ -172,6 +180,28 @@ class SportsContext:
         doc.ents = decided
         _link_people(doc, sportsy)
         return doc
+
+    def _prefer_longer_names(self, doc: Doc, spans: list[Span | None]) -> list[Span | None]:
+        """A knowledge-base match inside a longer name the statistical model found gives way to it.
+
+        "Jordan" (a national team) inside the person "Jordan Reese", "United" inside "United
+        Nations": the longer name wins when it is a person, or when the match is only a weak or
+        place alias. "Europa League" inside "the Europa League" stays.
+        """
+        ner = [t for t in (_trim(s) for s in doc.spans.get("ner", [])) if t is not None]
+        if not ner:
+            return spans
+        out: list[Span | None] = []
+        for span in spans:
+            if span is None or not span.kb_id_:
+                out.append(span)
+                continue
+            key = span.kb_id_
+            weakish = key in self.kb.places or all(key in e.weak_keys for e in self.kb.by_alias.get(key, []))
+            outer = next((n for n in ner if n.start <= span.start and span.end <= n.end and len(n) > len(span)
+                          and (n.label_ == "PERSON" or weakish)), None)
+            out.append(outer if outer is not None else span)
+        return filter_spans([s for s in out if s is not None])
 
     def _doc_sport(self, spans: list[Span]) -> str | None:
         """The sport most named by unambiguous strong aliases."""
@@ -303,12 +333,12 @@ def _trim(span: Span) -> Span | None:
         start += 1
     label = span.label_
     # "Striker Joe Pelling", "Coach Andy Reid": the role word is context, not part of the name
-    if not (span.kb_id_ or span.ent_id_) and end - start >= 2 and doc[start].lower_ in ROLE_WORDS:
+    if not (span.kb_id_ or span.id_) and end - start >= 2 and doc[start].lower_ in ROLE_WORDS:
         start += 1
         label = "PERSON"
     if start >= end:
         return None
-    return Span(doc, start, end, label=label, kb_id=span.kb_id_ or span.ent_id_)
+    return Span(doc, start, end, label=label, kb_id=span.kb_id_ or span.id_)
 
 
 def _link_people(doc: Doc, sportsy: bool) -> None:
@@ -405,7 +435,8 @@ def build_nlp(model_name: str, kb: KnowledgeBase | None = None) -> Language:
     """The statistical model (NER only) + knowledge-base EntityRuler + sports_context."""
     kb = kb or default_kb()
     nlp = spacy.load(model_name, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
-    ruler = nlp.add_pipe("entity_ruler", after="ner", config={"overwrite_ents": True})
+    nlp.add_pipe("ner_snapshot", after="ner")
+    ruler = nlp.add_pipe("entity_ruler", after="ner_snapshot", config={"overwrite_ents": True})
     with nlp.select_pipes(enable=[]):  # patterns only need the tokenizer, not the models
         ruler.add_patterns(kb_patterns(kb))
     nlp.add_pipe("sports_context", last=True)

@@ -68,6 +68,11 @@ def test_unknown_names_get_stable_ids(tagger):
     assert a and b and a[0].entity_id == b[0].entity_id == "person/joe-pelling"
 
 
+def test_longer_person_name_beats_a_team_alias(tagger):
+    got = labels(tagger, "Jordan Reese scored twice as the Rams beat the 49ers in the NFL.")
+    assert "Jordan" not in got and got.get("Jordan Reese") == {"PLAYER"}
+
+
 def test_weak_aliases_need_support(tagger):
     # "United" alone is a team only when the text names the team outright
     assert "United" not in labels(tagger, "The United Nations met on Monday to discuss the plan.")

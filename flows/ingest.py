@@ -22,7 +22,7 @@ from tasks.fetch import Fetcher, FetchFailure
 from tasks.tag import SportsTagger, get_tagger
 
 COUNT_KEYS = ("feeds_ok", "feeds_failed", "feeds_not_modified", "entries_new", "articles_new", "articles_updated",
-              "articles_unchanged", "articles_failed", "mentions")
+              "articles_unchanged", "articles_failed", "mentions", "batches_staged")
 
 
 @dataclass
@@ -116,9 +116,15 @@ def tag_batch(articles: list[Article], tagger: SportsTagger) -> list[TaggedArtic
 
 
 @task(name="load-batch", cache_policy=NO_CACHE)
-def load_batch(db_path: Path, run_id: str, tagged: list[TaggedArticle], failures: list, max_attempts: int):
-    """One transaction per batch."""
-    return load.load_batch(db_path, run_id, tagged, failures, max_attempts)
+def load_batch(db_path: Path, run_id: str, seq: int, tagged: list[TaggedArticle], failures: list,
+               settings: Settings) -> load.LoadCounts | None:
+    """One transaction per batch; if the warehouse stays busy, stage the batch for the next run."""
+    try:
+        return load.load_batch(db_path, run_id, tagged, failures, settings.max_attempts, wait=settings.load_wait)
+    except load.WarehouseBusy as exc:
+        path = load.stage_batch(db_path, run_id, seq, tagged, failures)
+        get_run_logger().warning("warehouse busy (%s); batch staged in %s for the next run", exc, path)
+        return None
 
 
 # -- the flow -------------------------------------------------------------------------------------
@@ -147,7 +153,12 @@ def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: 
             log.error("run failed: %s", summary.error)
             raise
         finally:
-            load.finish_run(db, summary.run_id, summary.status, summary.counts, summary.error)
+            if c := summary.counts["batches_staged"]:
+                summary.notes.append(f"{c} batch(es) staged in {load.staging_dir(db)}: the warehouse was busy")
+            try:
+                load.finish_run(db, summary.run_id, summary.status, summary.counts, summary.error)
+            except load.WarehouseBusy as exc:  # the run's own row cannot be written now; say so
+                log.error("could not record the run's end: %s", exc)
             _artifact(summary)
     return summary.as_dict()
 
@@ -166,20 +177,29 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
             summary.feeds.append({"feed_id": r.feed_id, "status": r.status, "http_status": r.http_status,
                                   "items": r.items_seen, "error": r.error.message if r.error else None})
         c["entries_new"] = load.record_feeds(db, summary.run_id, results)
+        staged = load.load_staged(db, settings.max_attempts, wait=settings.load_wait)
+        if staged.new or staged.updated or staged.failed:
+            log.info("loaded batches staged by an earlier run: %d new, %d updated", staged.new, staged.updated)
+            c["articles_new"] += staged.new
+            c["articles_updated"] += staged.updated
+            c["mentions"] += staged.mentions
         todo = load.pending_entries(db, [f.feed_id for f in feeds], settings.max_attempts)
         log.info("%d article pages to fetch in batches of %d", len(todo), settings.batch_size)
         done = 0
-        for batch in _chunks(todo, settings.batch_size):
+        for seq, batch in enumerate(_chunks(todo, settings.batch_size)):
             responses = fetch_pages(batch, fetcher)
             articles, failures = extract_batch(batch, responses)
             tagged = tag_batch(articles, tagger)
-            counts = load_batch(db, summary.run_id, tagged, failures, settings.max_attempts)
+            counts = load_batch(db, summary.run_id, seq, tagged, failures, settings)
+            done += len(batch)
+            if counts is None:
+                c["batches_staged"] += 1
+                continue
             c["articles_new"] += counts.new
             c["articles_updated"] += counts.updated
             c["articles_unchanged"] += counts.unchanged
             c["articles_failed"] += counts.failed
             c["mentions"] += counts.mentions
-            done += len(batch)
             log.info("articles %d/%d: %d new, %d updated, %d failed", done, len(todo), counts.new,
                      counts.updated, counts.failed)
     load.refresh_views(db)

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     respect_robots: bool = Field(True, description="Honour robots.txt for article pages.")
     batch_size: int = Field(50, description="Articles per extract/tag/load batch (one transaction each).")
     max_attempts: int = Field(3, description="Runs that may try one article page before it is given up.")
+    load_wait: float = Field(
+        30.0, description="Seconds a batch load retries while another process holds the warehouse; then it is staged."
+    )
     run_lock_wait: float = Field(0.0, description="Seconds a run waits for another run on the same warehouse.")
     publish_snapshot: bool = Field(
         True, description="After each run, copy the warehouse to <db>.read.duckdb for analysts."

@@ -15,7 +15,8 @@ from schemas.records import Article, FeedEntry, FetchError, Response
 from tasks.feeds import canonicalize_url
 
 MIN_BODY_WORDS = 20  # fewer words than this is a stub (cookie wall, JS shell, paywall teaser)
-MAX_TREE_SIZE = 200_000  # elements; bigger DOMs are refused rather than parsed for minutes
+MAX_TREE_SIZE = 50_000  # elements; real article pages have a few thousand. Bigger DOMs are refused
+# rather than parsed for minutes (trafilatura's own MAX_TREE_SIZE does not stop every path).
 _CONFIG = use_config()
 _CONFIG.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
 _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # its SIGALRM timer only works in the main thread
@@ -35,6 +36,7 @@ class Extracted:
     image_url: str | None
     canonical_url: str | None
     description: str | None
+    refused: str | None = None  # why the page was not extracted at all
 
 
 def _parse_date(value: str | None) -> datetime | None:
@@ -64,6 +66,10 @@ def extract_html(html: bytes | str, url: str | None = None) -> Extracted:
     if tree is None:
         return Extracted(None, "", None, None, None, None, None, None, None)
     lang = (tree.get("lang") or "").split("-")[0].strip().lower() or None
+    size = sum(1 for _ in tree.iter())
+    if size > MAX_TREE_SIZE:
+        return Extracted(None, "", None, None, lang, None, None, None, None,
+                         refused=f"dom_too_large: {size} elements (limit {MAX_TREE_SIZE})")
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -129,9 +135,10 @@ def build_article(entry: FeedEntry, response: Response) -> Article | FetchError:
         if fallback and len(fallback.split()) > len(body.split()):
             body, method = fallback, "feed_summary" if entry.summary else "meta_description"
     if not body:
+        kind, _, detail = (ex.refused or "no_body: page yielded no text").partition(": ")
         return FetchError(
-            url=entry.url, stage="extract", error_type="no_body",
-            message="page yielded no text and the entry has no summary",
+            url=entry.url, stage="extract", error_type=kind,
+            message=f"{detail}, and the entry has no summary",
             http_status=response.status, at=datetime.now(UTC),
         )
     published, source = plausible_date(entry.published_at, response.fetched_at), "feed"

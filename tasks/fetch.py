@@ -49,6 +49,10 @@ class FetchFailure(Exception):
         )
 
 
+class DNSFailure(Exception):
+    """The host name did not resolve."""
+
+
 class BlockedAddress(Exception):
     """The destination is private/loopback/link-local/... and was not allowed by settings."""
 
@@ -74,7 +78,7 @@ class GuardedBackend(SyncBackend):
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise httpcore.ConnectError(f"DNS lookup failed for {host}: {exc}") from exc
+            raise DNSFailure(f"DNS lookup failed for {host}: {exc}") from exc
         last_exc: Exception | None = None
         for family, socktype, proto, _, sockaddr in infos:
             ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
@@ -219,6 +223,8 @@ class Fetcher:
                 )
         except BlockedAddress as exc:
             raise FetchFailure("blocked_address", str(exc)) from exc
+        except DNSFailure as exc:
+            raise FetchFailure("dns_error", str(exc), retryable=True) from exc
         except httpx.TooManyRedirects as exc:
             raise FetchFailure("too_many_redirects", str(exc)) from exc
         except httpx.UnsupportedProtocol as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import pickle
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -26,7 +27,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "migration
 VIEWS_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "views"
 SUMMARY_METHODS = {"feed_summary", "meta_description"}
 PERMANENT_ERRORS = {"gone", "not_html", "robots_disallowed", "blocked_address", "too_large", "unsupported_scheme",
-                    "no_body", "empty_body"}
+                    "no_body", "empty_body", "dom_too_large"}
 LOCK_ERRORS = ("Could not set lock", "Conflicting lock", "database is locked")
 
 
@@ -165,8 +166,12 @@ def prepare(db_path: Path, feeds: Sequence[FeedConfig]) -> dict[str, FeedState]:
 
 # -- runs ----------------------------------------------------------------------------------------
 def start_run(db_path: Path, run_id: str, flow_run_id: str | None, pressbox_version: str, tagger_version: str) -> None:
-    """Insert the run's row (status running)."""
+    """Insert the run's row (status running); a row left `running` by a killed run becomes `crashed`.
+
+    Called under the run lock, so no other run can be active.
+    """
     with transaction(db_path) as con:
+        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running'")
         con.execute(
             """INSERT INTO runs (run_id, flow_run_id, started_at, status, pressbox_version, tagger_version)
                VALUES (?, ?, ?, 'running', ?, ?)""",
@@ -429,6 +434,42 @@ def _mark_entries(
                WHERE feed_id = ? AND entry_key = ?""",
             [f"{err.error_type}: {err.message}"[:500], permanent, max_attempts, entry.feed_id, entry.entry_key],
         )
+
+
+# -- staging: a batch that could not be loaded waits on disk for the next run ----------------------
+def staging_dir(db_path: Path | str) -> Path:
+    """Where batches wait when the warehouse is held by another process: `<db>.staging/`."""
+    return Path(f"{db_path}.staging")
+
+
+def stage_batch(
+    db_path: Path, run_id: str, seq: int, tagged: Sequence[TaggedArticle],
+    failures: Sequence[tuple[FeedEntry, FetchError]],
+) -> Path:
+    """Write a batch to the staging folder (atomically: a half-written file is never read)."""
+    folder = staging_dir(db_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{run_id}-{seq:05d}.pickle"
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump({"run_id": run_id, "tagged": list(tagged), "failures": list(failures)}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def load_staged(db_path: Path, max_attempts: int, wait: float = 30.0) -> LoadCounts:
+    """Load batches staged by earlier runs, oldest first; each file is removed once loaded."""
+    total = LoadCounts()
+    for path in sorted(staging_dir(db_path).glob("*.pickle")):
+        with path.open("rb") as fh:
+            batch = pickle.load(fh)  # noqa: S301 - our own file, written by stage_batch
+        counts = load_batch(db_path, batch["run_id"], batch["tagged"], batch["failures"], max_attempts, wait=wait)
+        path.unlink()
+        for name in ("new", "updated", "unchanged", "failed", "mentions"):
+            setattr(total, name, getattr(total, name) + getattr(counts, name))
+    return total
 
 
 # -- reading -------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ FEED = FeedConfig("x", "https://feeds.example/x.xml", "X")
 
 
 def rss(items: str, encoding: str = "UTF-8") -> str:
-    return f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    head = f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>t</title>'
+    return f"{head}{items}</channel></rss>"
 
 
 # -- feeds -----------------------------------------------------------------------------------------
@@ -41,7 +42,7 @@ def test_fifty_thousand_items_are_capped(site, settings_for):
 def test_entity_expansion_and_external_entities_are_not_resolved(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT")
-    laughs = "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10}">' for i in range(1, 10))
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
     bomb = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY l0 "lol">{laughs}'
             f'<!ENTITY xxe SYSTEM "file://{secret}">]>'
             '<rss version="2.0"><channel><title>&l9;</title><item><title>&xxe; &l9;</title>'
@@ -81,9 +82,11 @@ def test_read_timeout(site, settings_for):
         time.sleep(3)
 
     site.add("/silent", Route(handler=silent))
-    with Fetcher(settings_for(read_timeout=0.5, request_deadline=10), retries=0) as f:
-        with pytest.raises(FetchFailure) as info:
-            f.get(site.url("/silent"), max_bytes=1000)
+    with (
+        Fetcher(settings_for(read_timeout=0.5, request_deadline=10), retries=0) as f,
+        pytest.raises(FetchFailure) as info,
+    ):
+        f.get(site.url("/silent"), max_bytes=1000)
     assert info.value.error_type == "timeout" and info.value.retryable
 
 

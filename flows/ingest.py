@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -13,13 +13,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 import pressbox
+from pressbox import progress
 from pressbox.settings import Settings, get_settings
 from schemas.records import Article, FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
 from tasks import load
 from tasks.extract import build_article
 from tasks.feeds import load_feeds_file, parse_feed
 from tasks.fetch import Fetcher, FetchFailure
-from tasks.tag import SportsTagger, get_tagger
+from tasks.tag import SportsTagger, get_tagger, tag_articles
 
 COUNT_KEYS = ("feeds_ok", "feeds_failed", "feeds_not_modified", "entries_new", "articles_new", "articles_updated",
               "articles_unchanged", "articles_failed", "mentions", "batches_staged")
@@ -105,14 +106,7 @@ def extract_batch(
 @task(name="tag-batch", cache_policy=NO_CACHE)
 def tag_batch(articles: list[Article], tagger: SportsTagger) -> list[TaggedArticle]:
     """Tag titles and bodies with one nlp.pipe call."""
-    texts = [f"{a.title}\n\n{a.body}" if a.title else a.body for a in articles]
-    offset = [len(a.title) + 2 if a.title else 0 for a in articles]
-    out = []
-    for a, off, tags in zip(articles, offset, tagger.tag_texts(texts), strict=True):
-        # the title gives context to the tagger; stored offsets are relative to the body
-        shifted = [replace(t, start=t.start - off, end=t.end - off) for t in tags if t.start >= off]
-        out.append(TaggedArticle(a, tagger.mentions(shifted), tagger.version))
-    return out
+    return tag_articles(tagger, articles)
 
 
 @task(name="load-batch", cache_policy=NO_CACHE)
@@ -157,6 +151,8 @@ def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: 
                 summary.notes.append(f"{c} batch(es) staged in {load.staging_dir(db)}: the warehouse was busy")
             try:
                 load.finish_run(db, summary.run_id, summary.status, summary.counts, summary.error)
+                if settings.publish_snapshot:  # last, so analysts see the run's own row complete
+                    load.publish_snapshot(db)
             except load.WarehouseBusy as exc:  # the run's own row cannot be written now; say so
                 log.error("could not record the run's end: %s", exc)
             _artifact(summary)
@@ -166,9 +162,14 @@ def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: 
 def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str, FeedState],
          tagger: SportsTagger, summary: RunSummary, log) -> None:
     c = summary.counts
+    report = progress.current()
+    report.feeds(len(feeds))
     with Fetcher(settings) as fetcher:
         futures = [fetch_feed.submit(f, states.get(f.feed_id), fetcher, settings.max_entries_per_feed) for f in feeds]
-        results: list[FeedResult] = [fut.result() for fut in futures]
+        results: list[FeedResult] = []
+        for fut in futures:
+            results.append(fut.result())
+            report.feed_done(results[-1].feed_id, results[-1].status)
         for r in results:
             c["feeds_ok" if r.status == "ok" else "feeds_not_modified" if r.status == "not_modified"
               else "feeds_failed"] += 1
@@ -185,6 +186,7 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
             c["mentions"] += staged.mentions
         todo = load.pending_entries(db, [f.feed_id for f in feeds], settings.max_attempts)
         log.info("%d article pages to fetch in batches of %d", len(todo), settings.batch_size)
+        report.articles(len(todo))
         done = 0
         for seq, batch in enumerate(_chunks(todo, settings.batch_size)):
             responses = fetch_pages(batch, fetcher)
@@ -192,6 +194,7 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
             tagged = tag_batch(articles, tagger)
             counts = load_batch(db, summary.run_id, seq, tagged, failures, settings)
             done += len(batch)
+            report.articles_done(len(batch))
             if counts is None:
                 c["batches_staged"] += 1
                 continue
@@ -207,8 +210,6 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
     if why:
         summary.notes.append(why)
         log.warning(why)
-    if settings.publish_snapshot:
-        load.publish_snapshot(db)
     _, rows = load.query(db, """SELECT e.canonical_name, e.label, count(*) AS n FROM mentions m
                                 JOIN entities e USING (entity_id)
                                 WHERE e.label IN ('TEAM','COACH','PLAYER','COMPETITION','VENUE')

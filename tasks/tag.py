@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import spacy
 from spacy.language import Language
@@ -19,7 +19,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from schemas.records import Mention
+from schemas.records import Article, Mention, TaggedArticle
 from tasks.kb import SPORTS_LABELS, Entity, KnowledgeBase, default_kb, fold, slug
 
 RULES_VERSION = "1"
@@ -74,6 +74,10 @@ class Tag:
     entity_id: str
     wikidata_id: str | None = None
 
+    def shifted(self, delta: int) -> Tag:
+        """The same tag with offsets moved by `delta`."""
+        return replace(self, start=self.start + delta, end=self.end + delta)
+
 
 class SportsTagger:
     """A built pipeline plus the knowledge base it was built from; thread-safe to call."""
@@ -112,6 +116,17 @@ class SportsTagger:
                 )
             )
         return tuple(out)
+
+
+def tag_articles(tagger: SportsTagger, articles: list[Article]) -> list[TaggedArticle]:
+    """Tag articles (title for context, then body) with one nlp.pipe; offsets are into the body."""
+    texts = [f"{a.title}\n\n{a.body}" if a.title else a.body for a in articles]
+    out = []
+    for a, tags in zip(articles, tagger.tag_texts(texts), strict=True):
+        off = len(a.title) + 2 if a.title else 0
+        body_tags = [t.shifted(-off) for t in tags if t.start >= off]
+        out.append(TaggedArticle(a, tagger.mentions(body_tags), tagger.version))
+    return out
 
 
 def kb_patterns(kb: KnowledgeBase) -> list[dict]:

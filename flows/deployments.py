@@ -1,0 +1,40 @@
+"""The scheduled deployments `pressbox serve` runs: ingest (every 15 minutes) and nightly retag."""
+
+from __future__ import annotations
+
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.client.schemas.schedules import CronSchedule
+
+from flows.ingest import ingest
+from flows.retag import retag
+from pressbox.settings import Settings
+
+INGEST = "pressbox-ingest/scheduled"
+RETAG = "pressbox-retag/nightly"
+
+# One run at a time per deployment: a tick that collides with a running flow is cancelled
+# (skipped), never queued up behind it; the warehouse's run lock guards everything else.
+ONE_AT_A_TIME = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+
+
+def build_deployments(settings: Settings) -> list:
+    """RunnerDeployments for `prefect.serve`, configured by settings."""
+    params = {"feeds_file": str(settings.feeds_file), "db_path": str(settings.db_path)}
+    return [
+        ingest.to_deployment(
+            name="scheduled",
+            schedule=CronSchedule(cron=settings.ingest_cron, timezone=settings.timezone),
+            parameters=params,
+            concurrency_limit=ONE_AT_A_TIME,
+            description="Fetch the feeds, extract, tag and load new articles.",
+            tags=["pressbox"],
+        ),
+        retag.to_deployment(
+            name="nightly",
+            schedule=CronSchedule(cron=settings.maintenance_cron, timezone=settings.timezone),
+            parameters={"db_path": str(settings.db_path)},
+            concurrency_limit=ONE_AT_A_TIME,
+            description="Re-tag articles tagged by an older tagger; refresh views and the snapshot.",
+            tags=["pressbox"],
+        ),
+    ]

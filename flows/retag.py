@@ -1,0 +1,41 @@
+"""Retag flow: stored articles tagged by an older tagger -> new mentions, without refetching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from pressbox.settings import Settings, get_settings
+from tasks import load
+from tasks.tag import SportsTagger, get_tagger, tag_articles
+
+
+@task(name="retag-batch", cache_policy=NO_CACHE)
+def retag_batch(db_path: Path, article_ids: list[str], tagger: SportsTagger) -> int:
+    """Tag one batch of stored articles and replace their mentions in one transaction."""
+    return load.replace_tags(db_path, tag_articles(tagger, load.stored_articles(db_path, article_ids)))
+
+
+@flow(name="pressbox-retag", log_prints=True)
+def retag(db_path: str | None = None, settings: Settings | None = None) -> dict:
+    """Re-tag every stored article whose tagger_version is not the current one; rebuild the outputs."""
+    settings = settings or get_settings(db_path=db_path)
+    log = get_run_logger()
+    db = Path(settings.db_path)
+    tagger = get_tagger(settings.spacy_model)
+    done = mentions = 0
+    with load.run_lock(db, wait=settings.run_lock_wait):
+        stale = load.stale_article_ids(db, tagger.version)
+        log.info("%d articles tagged by another tagger version than %s", len(stale), tagger.version)
+        for i in range(0, len(stale), settings.batch_size):
+            batch = stale[i : i + settings.batch_size]
+            mentions += retag_batch(db, batch, tagger)
+            done += len(batch)
+            log.info("retagged %d/%d", done, len(stale))
+        if done:
+            load.refresh_views(db)
+            if settings.publish_snapshot:
+                load.publish_snapshot(db)
+    return {"retagged": done, "mentions": mentions, "tagger_version": tagger.version}

@@ -162,3 +162,14 @@ def test_serve_against_a_real_prefect_server(demo, tmp_path):
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def test_rich_reporter_draws_bars():
+    rep = progress.RichReporter()
+    rep.feeds(2)
+    rep.feed_done("a", "ok")
+    rep.articles(10)
+    rep.articles_done(10)
+    tasks = {t.description: (t.completed, t.total) for t in rep._progress.tasks}
+    rep.close()
+    assert tasks == {"feeds": (1, 2), "articles": (10, 10)}

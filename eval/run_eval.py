@@ -63,6 +63,35 @@ def eval_tagging() -> None:
         print(score("score_tags.py", str(gold), str(pred), "--errors", "0"))
 
 
+def eval_speed() -> None:
+    """Words per second of the full tagger against the bare statistical model (same components)."""
+    import spacy
+
+    from pressbox.settings import get_settings
+    from tasks.tag import EXCLUDED_COMPONENTS, get_tagger
+
+    folder = SHARED / "corpus" / "texts"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))] if folder.is_dir() else []
+    if not texts:
+        texts = [json.loads(line)["text"] for line in (SHARED / "gold" / "dev.jsonl").read_text().splitlines() if line]
+    model = get_settings().spacy_model
+    words = sum(len(t.split()) for t in texts)
+    bare = spacy.load(model, exclude=EXCLUDED_COMPONENTS)
+    tagger = get_tagger(model)
+    rates = {}
+    for name, run in (("bare model", lambda: list(bare.pipe(texts, batch_size=32))),
+                      ("pressbox tagger", lambda: list(tagger.tag_texts(texts)))):
+        run()  # warm up
+        start = time.perf_counter()
+        run()
+        rates[name] = words / (time.perf_counter() - start)
+    overhead = rates["bare model"] / rates["pressbox tagger"] - 1
+    print(f"## tagging speed ({len(texts)} texts, {words:,} words, one process)")
+    for name, rate in rates.items():
+        print(f"{name:<16} {rate:>10,.0f} words/s")
+    print(f"sports layer overhead: {overhead:+.0%} (target < +30%)\n")
+
+
 def main() -> int:
     if not (SHARED / "eval").is_dir():
         print(f"skipped: no shared evaluation material at {SHARED}")
@@ -70,6 +99,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     eval_extraction()
     eval_tagging()
+    eval_speed()
     return 0
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 KB_DIR = Path(__file__).resolve().parent.parent / "pressbox" / "kb"
 SPORTS_LABELS = ("TEAM", "COACH", "PLAYER", "COMPETITION", "VENUE")
-KB_LABELS = (*SPORTS_LABELS, "PLACE")
+KB_LABELS = (*SPORTS_LABELS, "PLACE", "ORG")  # ORG: governing bodies and other non-team organisations
 
 
 def fold(text: str) -> str:
@@ -44,11 +44,18 @@ class Entity:
     teams: tuple[str, ...] = ()  # for coaches and players: ids of their teams
     years: str | None = None
     weak: tuple[str, ...] = ()  # nicknames, surnames, city names: need support from the text
+    strict: tuple[str, ...] = ()  # common words ("United", "Derby"): only when the text names it outright
+    player_too: bool = False  # a coach who was a notable player: the article's context decides
 
     @property
     def weak_keys(self) -> frozenset[str]:
         """Folded weak aliases."""
-        return frozenset(fold(a) for a in self.weak)
+        return frozenset(fold(a) for a in (*self.weak, *self.strict))
+
+    @property
+    def strict_keys(self) -> frozenset[str]:
+        """Folded strict aliases."""
+        return frozenset(fold(a) for a in self.strict)
 
 
 @dataclass
@@ -90,10 +97,12 @@ def load_kb(directory: Path = KB_DIR) -> KnowledgeBase:
                 teams=tuple(rec.get("teams", [])),
                 years=rec.get("years"),
                 weak=tuple(rec.get("weak", [])),
+                strict=tuple(rec.get("strict", [])),
+                player_too=bool(rec.get("player_too", False)),
             )
     kb = KnowledgeBase(entities=entities, digest=digest.hexdigest()[:10])
     for ent in entities.values():
-        for alias in (*ent.aliases, *ent.weak):
+        for alias in (*ent.aliases, *ent.weak, *ent.strict):
             if ent.label != "PLACE" and alias == ent.name and _is_disambiguated_title(alias):
                 continue  # "Mason Rudolph (American football)" is never written in text
             bucket = kb.by_alias.setdefault(fold(alias), [])

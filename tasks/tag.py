@@ -45,6 +45,12 @@ OTHER_ROLE_WORDS = {
     "judge", "lawyer", "doctor", "secretary", "commissioner", "governor", "senator", "mayor", "official",
     "officials", "sponsor", "writer", "editor", "analyst", "prime", "king", "queen", "prince", "police",
 }
+VENUE_WORDS = {"stadium", "park", "arena", "ground", "field", "court", "circuit", "course", "racecourse", "oval",
+               "stadion", "estadio", "stadio", "centre", "center", "garden", "gardens", "dome", "bowl", "speedway",
+               "velodrome", "links", "lane", "road", "bridge", "cottage", "meadows", "raceway"}
+BODY_WORDS = {"union", "federation", "association", "committee", "board", "council", "agency", "authority",
+              "ministry", "commission", "confederation", "institute", "university", "league", "inc", "ltd",
+              "company", "group", "corporation", "laboratories", "news", "times", "post", "today"}
 ROLE_WORDS = COACH_WORDS | PLAYER_WORDS | OTHER_ROLE_WORDS
 TEAM_AFTER = {
     "beat", "beats", "beaten", "won", "win", "wins", "lost", "lose", "loses", "drew", "draw", "draws", "face",
@@ -58,6 +64,9 @@ TEAM_AFTER = {
 TEAM_BEFORE = {"against", "beat", "beating", "v", "vs", "vs.", "versus", "face", "facing", "faced", "host",
                "hosting", "hosted", "joined", "join", "joining", "sign", "signed", "leave", "left", "rejoin",
                "for", "over", "with", "club", "champions", "holders", "leaders", "visitors", "hosts", "side"}
+# the strong match patterns that make an unknown organisation a team
+MATCH_AFTER = {"beat", "beats", "beaten", "drew", "v", "vs", "vs.", "versus", "defeated", "thrashed", "edged", "hosted"}
+MATCH_BEFORE = {"against", "beat", "beating", "v", "vs", "vs.", "versus", "defeated", "thrashed"}
 PLACE_BEFORE = {"in", "born", "near", "across", "around", "city", "streets", "visit", "trip", "flight",
                 "flew", "travelled", "traveled", "based", "moved", "native", "people", "capital"}
 
@@ -136,7 +145,7 @@ def kb_patterns(kb: KnowledgeBase) -> list[dict]:
     for key, ents in kb.by_alias.items():
         label = ents[0].label
         for ent in ents:
-            for alias in (*ent.aliases, *ent.weak):
+            for alias in (*ent.aliases, *ent.weak, *ent.strict):
                 if fold(alias) != key or (alias, label) in seen:
                     continue
                 seen.add((alias, label))
@@ -206,6 +215,7 @@ class SportsContext:
         ner = [t for t in (_trim(s) for s in doc.spans.get("ner", [])) if t is not None]
         if not ner:
             return spans
+        kb_spans = [s for s in spans if s is not None and s.kb_id_]
         out: list[Span | None] = []
         for span in spans:
             if span is None or not span.kb_id_:
@@ -214,7 +224,9 @@ class SportsContext:
             key = span.kb_id_
             weakish = key in self.kb.places or all(key in e.weak_keys for e in self.kb.by_alias.get(key, []))
             outer = next((n for n in ner if n.start <= span.start and span.end <= n.end and len(n) > len(span)
-                          and (n.label_ == "PERSON" or weakish)), None)
+                          and (n.label_ == "PERSON" or weakish or _extends_name(n, span))
+                          # "England England" (a headline run into the text) is two names, not one
+                          and sum(n.start <= k.start and k.end <= n.end for k in kb_spans) == 1), None)
             out.append(outer if outer is not None else span)
         return filter_spans([s for s in out if s is not None])
 
@@ -222,6 +234,8 @@ class SportsContext:
         """The sport most named by unambiguous strong aliases."""
         strong: Counter[str] = Counter()
         for span in spans:
+            if span.kb_id_ in self.kb.places:
+                continue  # "Russia" says nothing about the sport: every nation fields teams in many
             ents = [e for e in self.kb.by_alias.get(span.kb_id_ or "", []) if span.kb_id_ not in e.weak_keys]
             sports = {e.sport for e in ents if e.sport}
             if len(sports) == 1:
@@ -246,7 +260,7 @@ class SportsContext:
             return strong
         named = [e for e in weak if e.id in strong_ids]
         if not named and sport:
-            of_sport = [e for e in weak if e.sport == sport]
+            of_sport = [e for e in weak if e.sport == sport and key not in e.strict_keys]
             named = of_sport if len(of_sport) == 1 else []
         return strong + named
 
@@ -265,23 +279,33 @@ class SportsContext:
         kb_key = span.kb_id_ if span.kb_id_ in self.kb.by_alias or span.kb_id_ in self.kb.places else ""
         if kb_key:
             ents = self._supported(doc, span, kb_key, sport, strong_ids)
+            place = ("PLACE", f"place/{slug(span.text)}")
+            if kb_key in self.kb.places and sport:
+                # a place-named team counts only in its own sport: "Russia" in a tennis report
+                # is a country, "England" in a cricket report is the cricket team
+                ents = [e for e in ents if e.label != "TEAM" or e.sport == sport]
             if not ents or all(e.label == "PLACE" for e in ents):
-                if kb_key in self.kb.places:
-                    return "PLACE", f"place/{slug(span.text)}"
-                return None, ""
+                return place if kb_key in self.kb.places else (None, "")
             ent = self._pick([e for e in ents if e.label != "PLACE"], span.label_, sport)
             if ent.label == "TEAM" and kb_key in self.kb.places and not self._team_not_place(doc, span, cues, sportsy):
-                return "PLACE", f"place/{slug(span.text)}"
+                return place
+            if ent.label == "COACH" and ent.player_too:
+                role = self._person_label(doc, span, cues, sportsy, default="PLAYER")
+                return ("COACH" if role == "COACH" else "PLAYER"), ent.id
             return ent.label, ent.id
         generic = GENERIC.get(span.label_)
         if generic is None:
             return None, ""
         if generic == "PERSON":
-            return self._person_label(doc, span, cues, sportsy), ""
-        if generic == "ORG" and sportsy and (
-            {t.lower_ for t in after[:1]} & TEAM_AFTER or {t.lower_ for t in before[-1:]} & TEAM_BEFORE
+            # a lone unknown word ("Scot", "Herald") is a player only with a role word beside it
+            default = "PLAYER" if len(span) > 1 else "PERSON"
+            return self._person_label(doc, span, cues, sportsy, default=default if sportsy else "PERSON"), ""
+        if generic == "VENUE" and not {t.lower_ for t in span} & VENUE_WORDS:
+            return None, ""  # a building, bridge or book title, not a ground
+        if generic == "ORG" and sportsy and not {t.lower_ for t in span} & BODY_WORDS and (
+            {t.lower_ for t in after[:1]} & MATCH_AFTER or {t.lower_ for t in before[-1:]} & MATCH_BEFORE
         ):
-            return "TEAM", ""
+            return "TEAM", ""  # an unknown club in a match pattern: "Hartlepool beat Accrington"
         return generic, ""
 
     def _team_not_place(self, doc: Doc, span: Span, cues: dict[int, set[str]], sportsy: bool) -> bool:
@@ -297,6 +321,14 @@ class SportsContext:
             return False
         if "ALL_OF" in cues.get(span.start - 2, set()):
             return False
+        if prev is not None and prev.text == "(" and nxt is not None and nxt.text == ")":
+            return False  # "Elena Bovina (Russia)": a nationality
+        if nxt is not None and nxt.is_title and nxt.is_alpha and nxt.lower_ not in TEAM_AFTER:
+            return False  # part of a longer name: "USA Today", "Liverpool Echo"
+        after_poss = doc[span.end + 1] if span.end + 1 < len(doc) else None
+        if (nxt is not None and nxt.text in ("'s", "’s") and after_poss is not None
+                and after_poss.ent_type_ == "PERSON" and self._is_nation(span)):
+            return False  # "Nigeria's Jay-Jay Okocha": a nationality
         score = 0
         if nxt is not None and nxt.lower_ in TEAM_AFTER:
             score += 2
@@ -314,7 +346,14 @@ class SportsContext:
             return sportsy
         return score > 0
 
-    def _person_label(self, doc: Doc, span: Span, cues: dict[int, set[str]], sportsy: bool) -> str:
+    def _is_nation(self, span: Span) -> bool:
+        """Is this the name of a country (a national team's alias)?"""
+        return any(e.label == "TEAM" and e.country and fold(e.country) == span.kb_id_
+                   for e in self.kb.by_alias.get(span.kb_id_, []))
+
+    def _person_label(
+        self, doc: Doc, span: Span, cues: dict[int, set[str]], sportsy: bool, default: str = "PLAYER"
+    ) -> str:
         """COACH, PLAYER or plain PERSON from the role words around a name."""
         window = {}
         for i in range(max(0, span.start - 3), span.start):
@@ -333,19 +372,32 @@ class SportsContext:
             return "PERSON"
         if nearest == "ROLE_PLAYER" or "ROLE_PLAYER" in after_cues:
             return "PLAYER"
-        return "PLAYER" if sportsy else "PERSON"
+        return default if sportsy else "PERSON"
+
+
+def _extends_name(outer: Span, inner: Span) -> bool:
+    """Does `outer` continue `inner` with more capitalised words ("USA" -> "USA Today")?"""
+    tail = outer.doc[inner.end : outer.end]
+    return len(tail) > 0 and all(t.is_title or t.is_upper for t in tail)
 
 
 def _trim(span: Span) -> Span | None:
-    """Drop a leading 'the' and a trailing possessive from a span."""
+    """Clean a span's edges: a leading 'the', a trailing possessive or score, a role word, a line break.
+
+    ("Klopp’s" kept whole by the tokenizer is fixed when the surface is written, in doc_tags.)
+    """
     start, end = span.start, span.end
     doc = span.doc
     while end > start and doc[end - 1].text in {"'s", "’s", "'", "’"}:
         end -= 1
-    while end > start and doc[end - 1].text.endswith(("’s", "'s")) and len(doc[end - 1].text) > 2:
-        break  # tokeniser kept "Klopp’s" whole: keep it; the surface is fixed in doc_tags
     if start < end and doc[start].lower_ == "the" and span.label_ not in {"WORK_OF_ART"}:
         start += 1
+    for i in range(start, end):  # a name never runs across a line break (headline + body)
+        if doc[i].is_space or "\n" in doc[i].text:
+            end = i
+            break
+    while end > start and (doc[end - 1].like_num or doc[end - 1].is_punct) and span.label_ == "PERSON":
+        end -= 1  # "Elena Bovina 6-1": the score is not part of the name
     label = span.label_
     # "Striker Joe Pelling", "Coach Andy Reid": the role word is context, not part of the name
     if not (span.kb_id_ or span.id_) and end - start >= 2 and doc[start].lower_ in ROLE_WORDS:
@@ -383,18 +435,14 @@ def _link_people(doc: Doc, sportsy: bool) -> None:
 
 
 def doc_tags(doc: Doc) -> list[Tag]:
-    """Tags of a processed doc, each with its canonical name and entity id."""
+    """Tags of a processed doc, each with its canonical name and entity id.
+
+    A person's label is decided once per document: a known coach stays a coach (unless the
+    knowledge base says they also played, when the context decides), and otherwise the strongest
+    role seen in any mention wins (COACH > PLAYER > PERSON).
+    """
     kb = default_kb()
-    # a person's label is decided once per document: the strongest role seen wins
-    person_label: dict[str, str] = {}
-    rank = {"COACH": 3, "PLAYER": 2, "PERSON": 1}
-    for span in doc.ents:
-        if span.label_ in PERSON_LABELS:
-            key = span.kb_id_[1:] if span.kb_id_.startswith("~") else fold(span.text)
-            if rank[span.label_] > rank.get(person_label.get(key, "PERSON"), 0):
-                person_label[key] = span.label_
-            person_label.setdefault(key, span.label_)
-    tags = []
+    rows = []
     for span in doc.ents:
         if span.label_ not in OUTPUT_LABELS:
             continue
@@ -402,29 +450,34 @@ def doc_tags(doc: Doc) -> list[Tag]:
         for suffix in ("’s", "'s"):
             if text.endswith(suffix) and len(text) > len(suffix):
                 text, end = text[: -len(suffix)], end - len(suffix)
-        label = span.label_
-        kb_id = span.kb_id_
+        kb_id, label = span.kb_id_, span.label_
+        ent: Entity | None = None
         if kb_id.startswith("~"):  # linked to a full name in this text
-            full = kb_id[1:]
-            label = person_label.get(full, label)
-            ent = _kb_person(kb, full)
-            canonical = ent.name if ent else _title_of(doc, full)
-            entity_id = ent.id if ent else f"person/{slug(full)}"
+            ent = _kb_person(kb, kb_id[1:])
+            canonical = ent.name if ent else _title_of(doc, kb_id[1:])
+            identity = ent.id if ent else f"person/{slug(kb_id[1:])}"
         elif kb_id in kb.entities:
             ent = kb.entities[kb_id]
-            canonical, entity_id = ent.name, ent.id
+            canonical, identity = ent.name, ent.id
         elif label in PERSON_LABELS:
             ent = _kb_person(kb, fold(text))
-            label = person_label.get(fold(text), label)
             canonical = ent.name if ent else text
-            entity_id = ent.id if ent else f"person/{slug(text)}"
-            if ent and ent.label in {"COACH", "PLAYER"}:
-                label = ent.label
+            identity = ent.id if ent else f"person/{slug(text)}"
         else:
-            canonical = text
-            entity_id = kb_id or f"{label.lower()}/{slug(text)}"
-        tags.append(Tag(text, label, span.start_char, end, canonical, entity_id,
-                        kb.entities[entity_id].qid if entity_id in kb.entities else None))
+            canonical, identity = text, kb_id or f"{label.lower()}/{slug(text)}"
+        rows.append([text, label, span.start_char, end, canonical, identity, ent])
+    rank = {"COACH": 3, "PLAYER": 2, "PERSON": 1}
+    best: dict[str, str] = {}
+    for _, label, _, _, _, identity, _ent in rows:
+        if label in rank and rank[label] > rank.get(best.get(identity, ""), 0):
+            best[identity] = label
+    tags = []
+    for text, label, start, end, canonical, identity, ent in rows:
+        if label in rank:
+            label = best[identity]
+            if ent is not None and ent.label in ("COACH", "PLAYER") and not (ent.player_too and label != "PERSON"):
+                label = ent.label
+        tags.append(Tag(text, label, start, end, canonical, identity, ent.qid if ent else None))
     return tags
 
 
@@ -442,6 +495,8 @@ def _title_of(doc: Doc, folded: str) -> str:
     return folded.title()
 
 
+# Only the NER (and its tok2vec) is needed: the tagger, parser and lemmatizer would double the cost.
+EXCLUDED_COMPONENTS = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 _TAGGERS: dict[str, SportsTagger] = {}
 _TAGGERS_LOCK = threading.Lock()
 
@@ -449,7 +504,7 @@ _TAGGERS_LOCK = threading.Lock()
 def build_nlp(model_name: str, kb: KnowledgeBase | None = None) -> Language:
     """The statistical model (NER only) + knowledge-base EntityRuler + sports_context."""
     kb = kb or default_kb()
-    nlp = spacy.load(model_name, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+    nlp = spacy.load(model_name, exclude=EXCLUDED_COMPONENTS)
     nlp.add_pipe("ner_snapshot", after="ner")
     ruler = nlp.add_pipe("entity_ruler", after="ner_snapshot", config={"overwrite_ents": True})
     with nlp.select_pipes(enable=[]):  # patterns only need the tokenizer, not the models

@@ -11,7 +11,7 @@ def test_ids_labels_and_names():
     assert len(kb.entities) > 1000
     for ent in kb.entities.values():
         assert ent.label in KB_LABELS, ent.id
-        assert re.fullmatch(r"(team|person|comp|venue|place)/[a-z0-9-]+", ent.id), ent.id
+        assert re.fullmatch(r"(team|person|comp|venue|place|org)/[a-z0-9-]+", ent.id), ent.id
         assert ent.name and ent.name == ent.name.strip(), ent.id
         assert ent.qid is None or re.fullmatch(r"Q\d+", ent.qid), ent.id
         assert not set(ent.aliases) & set(ent.weak), ent.id

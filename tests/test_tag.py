@@ -107,3 +107,38 @@ def test_seed_article_exactly():
                 assert t.canonical == e["canonical"], t
     places = {t.text for t in tags if t.label == "PLACE"}
     assert {"Bergamo", "Italy", "Milan"} <= places
+
+
+def test_countries_in_individual_sports_are_places(tagger):
+    text = ("Serena Williams beat Elena Bovina (Russia) 6-1 6-3 at the Australian Open, and France's "
+            "Marion Bartoli also won at Wimbledon.")
+    got = labels(tagger, text)
+    assert got.get("Russia") == {"PLACE"} and "TEAM" not in got.get("France", set())
+    assert got["Australian Open"] == {"COMPETITION"} and got["Wimbledon"] == {"COMPETITION"}
+    assert got["Elena Bovina"] == {"PLAYER"}  # the score is not part of her name
+
+
+def test_nationality_possessive_is_not_a_team(tagger):
+    got = labels(tagger, "Nigeria's Jay-Jay Okocha and Cameroon striker Samuel Eto'o joined the Premier League.")
+    assert "TEAM" not in got.get("Nigeria", set())
+
+
+def test_governing_bodies_are_organisations(tagger):
+    got = labels(tagger, "Fifa and the International Olympic Committee met Uefa before Arsenal beat Chelsea 2-0.")
+    assert got["Fifa"] == {"ORG"} and got["International Olympic Committee"] == {"ORG"} and got["Uefa"] == {"ORG"}
+
+
+def test_a_coach_who_played_is_labelled_by_context(tagger):
+    played = labels(tagger, "Frank Lampard scored twice as Chelsea beat Arsenal 2-0 in the Premiership in 2005.")
+    coached = labels(tagger, "Coventry manager Frank Lampard praised his side after they beat Derby 2-0.")
+    assert played["Frank Lampard"] == {"PLAYER"} and coached["Frank Lampard"] == {"COACH"}
+
+
+def test_facilities_are_venues_only_when_they_sound_like_grounds(tagger):
+    got = labels(tagger, "Arsenal beat Chelsea 2-0 at Highbury Lane Arena while fans waved like the Railway Children.")
+    assert "VENUE" not in got.get("Railway Children", set())
+
+
+def test_a_city_inside_a_longer_name_is_not_a_team(tagger):
+    got = labels(tagger, "The Steelers beat the Browns 21-7 in the NFL, USA Today reported.")
+    assert "TEAM" not in got.get("USA", set())

@@ -30,3 +30,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/*.lock
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_bench.py --n 1000

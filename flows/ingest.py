@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -15,12 +17,12 @@ from prefect.runtime import flow_run
 import pressbox
 from pressbox import progress
 from pressbox.settings import Settings, get_settings
-from schemas.records import Article, FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
+from schemas.records import FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
 from tasks import load
-from tasks.extract import build_article
+from tasks.enrich import extract_and_tag, make_pool
 from tasks.feeds import load_feeds_file, parse_feed
 from tasks.fetch import Fetcher, FetchFailure
-from tasks.tag import SportsTagger, get_tagger, tag_articles
+from tasks.tag import tagger_version
 
 COUNT_KEYS = ("feeds_ok", "feeds_failed", "feeds_not_modified", "entries_new", "articles_new", "articles_updated",
               "articles_unchanged", "articles_failed", "mentions", "batches_staged")
@@ -85,28 +87,15 @@ def fetch_pages(entries: list[FeedEntry], fetcher: Fetcher) -> list:
     return fetcher.get_pages([e.url for e in entries])
 
 
-@task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_batch(
-    entries: list[FeedEntry], responses: list
-) -> tuple[list[Article], list[tuple[FeedEntry, FetchError]]]:
-    """Pages -> articles; failures become records (never retried: a parse fails the same way twice)."""
-    articles, failures = [], []
-    for entry, resp in zip(entries, responses, strict=True):
-        if isinstance(resp, FetchFailure):
-            failures.append((entry, resp.to_error(entry.url, "page")))
-            continue
-        result = build_article(entry, resp)
-        if isinstance(result, FetchError):
-            failures.append((entry, result))
-        else:
-            articles.append(result)
-    return articles, failures
-
-
-@task(name="tag-batch", cache_policy=NO_CACHE)
-def tag_batch(articles: list[Article], tagger: SportsTagger) -> list[TaggedArticle]:
-    """Tag titles and bodies with one nlp.pipe call."""
-    return tag_articles(tagger, articles)
+@task(name="extract-tag-batch", cache_policy=NO_CACHE)
+def extract_tag_batch(
+    entries: list[FeedEntry], responses: list, model: str, pool: ProcessPoolExecutor | None
+) -> tuple[list[TaggedArticle], list[tuple[FeedEntry, FetchError]]]:
+    """Extract and tag a batch, in a worker process when the run has a pool (never retried:
+    a parse fails the same way twice)."""
+    if pool is None:
+        return extract_and_tag(entries, responses, model)
+    return pool.submit(extract_and_tag, entries, responses, model).result()
 
 
 @task(name="load-batch", cache_policy=NO_CACHE)
@@ -134,13 +123,13 @@ def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: 
     log = get_run_logger()
     db = Path(settings.db_path)
     feeds = load_feeds_file(Path(settings.feeds_file))
-    tagger = get_tagger(settings.spacy_model)
+    version = tagger_version(settings.spacy_model)
     summary = RunSummary(run_id=uuid.uuid4().hex)
     with load.run_lock(db, wait=settings.run_lock_wait):
         states = prepare_warehouse(db, feeds)
-        load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, tagger.version)
+        load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version)
         try:
-            _run(settings, db, feeds, states, tagger, summary, log)
+            _run(settings, db, feeds, states, summary, log)
             summary.status = "completed"
         except Exception as exc:
             summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -160,7 +149,7 @@ def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: 
 
 
 def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str, FeedState],
-         tagger: SportsTagger, summary: RunSummary, log) -> None:
+         summary: RunSummary, log) -> None:
     c = summary.counts
     report = progress.current()
     report.feeds(len(feeds))
@@ -185,28 +174,42 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
             c["articles_updated"] += staged.updated
             c["mentions"] += staged.mentions
         todo = load.pending_entries(db, [f.feed_id for f in feeds], settings.max_attempts)
-        log.info("%d article pages to fetch in batches of %d", len(todo), settings.batch_size)
+        parallel = settings.workers > 1 and len(todo) >= settings.parallel_min_articles
+        log.info("%d article pages to fetch in batches of %d%s", len(todo), settings.batch_size,
+                 f", extracted and tagged by {settings.workers} worker processes" if parallel else "")
         report.articles(len(todo))
         done = 0
-        for seq, batch in enumerate(_chunks(todo, settings.batch_size)):
-            responses = fetch_pages(batch, fetcher)
-            articles, failures = extract_batch(batch, responses)
-            tagged = tag_batch(articles, tagger)
-            counts = load_batch(db, summary.run_id, seq, tagged, failures, settings)
-            done += len(batch)
-            report.articles_done(len(batch))
-            if counts is None:
-                c["batches_staged"] += 1
-                continue
-            c["articles_new"] += counts.new
-            c["articles_updated"] += counts.updated
-            c["articles_unchanged"] += counts.unchanged
-            c["articles_failed"] += counts.failed
-            c["mentions"] += counts.mentions
-            log.info("articles %d/%d: %d new, %d updated, %d failed", done, len(todo), counts.new,
-                     counts.updated, counts.failed)
+        # A pipeline: while one batch is extracted and tagged (in a worker process when parallel),
+        # the next is fetched; loads stay in this process, one transaction per batch, in order.
+        with make_pool(settings.workers, settings.spacy_model) if parallel else contextlib.nullcontext() as pool:
+            in_flight: deque = deque()
+            batches = enumerate(_chunks(todo, settings.batch_size))
+            while True:
+                for seq, batch in batches:
+                    fetched = fetch_pages.submit(batch, fetcher)
+                    in_flight.append((seq, batch, extract_tag_batch.submit(batch, fetched, settings.spacy_model, pool)))
+                    if len(in_flight) > settings.workers:
+                        break
+                if not in_flight:
+                    break
+                seq, batch, future = in_flight.popleft()
+                tagged, failures = future.result()
+                counts = load_batch(db, summary.run_id, seq, tagged, failures, settings)
+                done += len(batch)
+                report.articles_done(len(batch))
+                if counts is None:
+                    c["batches_staged"] += 1
+                    continue
+                c["articles_new"] += counts.new
+                c["articles_updated"] += counts.updated
+                c["articles_unchanged"] += counts.unchanged
+                c["articles_failed"] += counts.failed
+                c["mentions"] += counts.mentions
+                log.info("articles %d/%d: %d new, %d updated, %d failed", done, len(todo), counts.new,
+                         counts.updated, counts.failed)
     load.refresh_views(db)
-    why = load.build_search_index(db)
+    changed = c["articles_new"] + c["articles_updated"]
+    why = load.build_search_index(db) if changed or not load.has_search_index(db) else None
     if why:
         summary.notes.append(why)
         log.warning(why)

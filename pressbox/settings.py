@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -43,6 +44,12 @@ class Settings(BaseSettings):
     per_host_interval: float = Field(0.5, description="Minimum seconds between two requests to one host.")
     respect_robots: bool = Field(True, description="Honour robots.txt for article pages.")
     batch_size: int = Field(50, description="Articles per extract/tag/load batch (one transaction each).")
+    workers: int = Field(
+        min(os.cpu_count() or 1, 4), description="Processes that extract and tag in a large run (1 = in-process)."
+    )
+    parallel_min_articles: int = Field(
+        200, description="Articles a run must have before it starts worker processes (they take seconds to start)."
+    )
     max_attempts: int = Field(3, description="Runs that may try one article page before it is given up.")
     load_wait: float = Field(
         30.0, description="Seconds a batch load retries while another process holds the warehouse; then it is staged."

@@ -7,7 +7,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 KB_DIR = Path(__file__).resolve().parent.parent / "pressbox" / "kb"
@@ -15,6 +15,7 @@ SPORTS_LABELS = ("TEAM", "COACH", "PLAYER", "COMPETITION", "VENUE")
 KB_LABELS = (*SPORTS_LABELS, "PLACE", "ORG")  # ORG: governing bodies and other non-team organisations
 
 
+@lru_cache(maxsize=65536)  # called for every span of every article: names repeat
 def fold(text: str) -> str:
     """Case-, accent- and punctuation-insensitive key for a name."""
     text = unicodedata.normalize("NFKD", text)

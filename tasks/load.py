@@ -542,6 +542,12 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("LOAD fts")
 
 
+def has_search_index(db_path: Path) -> bool:
+    """Is there a BM25 index already (from an earlier run)?"""
+    _, rows = query(db_path, "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'fts_main_articles'")
+    return rows[0][0] > 0
+
+
 def build_search_index(db_path: Path) -> str | None:
     """Rebuild the BM25 index over article titles and bodies; returns why not, if it could not."""
     con = connect(db_path)

@@ -93,11 +93,10 @@ class SportsTagger:
 
     def __init__(self, nlp: Language, kb: KnowledgeBase, model_name: str):
         self.nlp, self.kb = nlp, kb
-        meta = nlp.meta
-        self.version = f"r{RULES_VERSION}-kb{kb.digest}-{model_name}@{meta.get('version', '?')}"
+        self.version = tagger_version(model_name, kb)
         self._lock = threading.Lock()
 
-    def tag_texts(self, texts: Iterable[str], batch_size: int = 32) -> Iterator[list[Tag]]:
+    def tag_texts(self, texts: Iterable[str], batch_size: int = 16) -> Iterator[list[Tag]]:
         """Tag many texts with nlp.pipe; yields one list of tags per text, in order."""
         with self._lock:  # spaCy pipelines are not safe to run from two threads at once
             for doc in self.nlp.pipe(texts, batch_size=batch_size):
@@ -522,6 +521,11 @@ def get_tagger(model_name: str) -> SportsTagger:
         return _TAGGERS[model_name]
 
 
-def tagger_version(model_name: str) -> str:
-    """The version string stored on articles tagged by this tagger."""
-    return get_tagger(model_name).version
+def tagger_version(model_name: str, kb: KnowledgeBase | None = None) -> str:
+    """rules + knowledge base + model: the version stored on articles (no model loaded to know it)."""
+    kb = kb or default_kb()
+    try:
+        model = spacy.util.get_package_version(model_name) or "?"
+    except (ValueError, ImportError):
+        model = "?"
+    return f"r{RULES_VERSION}-kb{kb.digest}-{model_name}@{model}"

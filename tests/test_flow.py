@@ -147,3 +147,14 @@ def test_cli_run_prints_summary_and_leaves_an_artifact(demo_site, settings_for, 
     with get_client(sync_client=True) as client:
         arts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["pressbox-run"])))
     assert arts and any("| demo-football | ok |" in (a.data or "") for a in arts)
+
+
+def test_worker_processes_give_the_same_warehouse(demo_site, settings_for, tmp_path):
+    """The parallel pipeline (extract + tag in worker processes) loads exactly what one process does."""
+    feeds = write_feeds(tmp_path, demo_site)
+    one = settings_for(feeds_file=feeds, db_path=tmp_path / "one.duckdb", workers=1, batch_size=5)
+    two = settings_for(feeds_file=feeds, db_path=tmp_path / "two.duckdb", workers=2, batch_size=5,
+                       parallel_min_articles=1)
+    assert ingest(settings=one)["counts"]["articles_new"] == ingest(settings=two)["counts"]["articles_new"]
+    sql = "SELECT article_id, entity_id, label, start_char FROM mentions ORDER BY ALL"
+    assert load.query(one.db_path, sql)[1] == load.query(two.db_path, sql)[1]

@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -127,16 +126,44 @@ def raw_costs(pages: list[bytes], model: str, tmp: Path) -> dict[str, float]:
             "mentions": sum(len(t.mentions) for t in tagged)}
 
 
-def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall time, peak RSS (MiB) and output of one `pressbox` command in a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def tree_memory_mib(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of a process and all its descendants: worker processes, Prefect's API server.
+
+    RSS counts pages shared between processes (libraries, the forkserver's) once per process;
+    PSS splits them between the processes sharing them, so the PSS sum is the memory really used.
+    """
+    rss = pss = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return rss / 1024, pss / 1024
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, tuple[float, float], str]:
+    """Wall time, peak (RSS, PSS) of the whole process tree (MiB, sampled) and output of one command."""
     t0 = time.perf_counter()
-    out = subprocess.run([str(BIN / "pressbox"), *args], env=env, capture_output=True, text=True)
+    proc = subprocess.Popen([str(BIN / "pressbox"), *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    peak_rss = peak_pss = 0.0
+    while proc.poll() is None:
+        rss, pss = tree_memory_mib(proc.pid)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(0.25)
     wall = time.perf_counter() - t0
-    if out.returncode != 0:
-        sys.exit(f"pressbox {' '.join(args)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    return wall, peak, out.stdout
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        sys.exit(f"pressbox {' '.join(args)} failed:\n{out[-3000:]}\n{err[-3000:]}")
+    return wall, (peak_rss, peak_pss), out
 
 
 def prefect_startup(env: dict[str, str]) -> float:
@@ -150,6 +177,7 @@ def prefect_startup(env: dict[str, str]) -> float:
 
 def long_lived(site: LocalSite, n: int, tmp: Path, env: dict[str, str]) -> dict[str, float]:
     """RSS after each of 5 runs in one process (a fresh warehouse each time, as a server would see)."""
+    (tmp / "feeds-long.toml").write_text(feeds_toml(site, n))
     code = f"""
 import json, resource, sys
 sys.path.insert(0, {str(ROOT)!r})
@@ -161,7 +189,7 @@ def rss():
             return int(line.split()[1]) / 1024
 out = []
 for i in range(5):
-    s = get_settings(db_path={str(tmp)!r} + f"/long{{i}}.duckdb", feeds_file={str(tmp / "feeds.toml")!r})
+    s = get_settings(db_path={str(tmp)!r} + f"/long{{i}}.duckdb", feeds_file={str(tmp / "feeds-long.toml")!r})
     ingest(settings=s)
     out.append(rss())
 print(json.dumps(out))
@@ -219,7 +247,8 @@ def main() -> int:
     site.hits.clear()
     e2e, peak, _ = run_cli(["run", "--feeds", str(tmp / "feeds.toml"), "--db", str(db)], env)
     hits_first = sum(site.hits.values())
-    print(f"e2e: {e2e:.1f}s (Prefect start-up {startup:.1f}s), peak RSS {peak:.0f} MiB", flush=True)
+    print(f"e2e: {e2e:.1f}s (Prefect start-up {startup:.1f}s), process tree peak RSS {peak[0]:.0f} MiB, "
+          f"PSS {peak[1]:.0f} MiB", flush=True)
     site.hits.clear()
     rerun, _, _ = run_cli(["run", "--feeds", str(tmp / "feeds.toml"), "--db", str(db)], env)
     rerun_requests = sum(site.hits.values())
@@ -242,7 +271,8 @@ def main() -> int:
         "prefect_startup_s": round(startup, 2), "e2e_s": round(e2e, 2), "e2e_minus_startup_s": round(e2e_net, 2),
         "e2e_over_raw": round(e2e_net / raw["raw_s"], 3), "requests_first_run": hits_first,
         "rerun_s": round(rerun, 2), "rerun_requests": rerun_requests, "rerun_article_pages": rerun_pages,
-        "rerun_minus_startup_s": round(rerun - startup, 2), "peak_rss_mib": round(peak),
+        "rerun_minus_startup_s": round(rerun - startup, 2), "peak_rss_mib": round(peak[0]),
+        "peak_pss_mib": round(peak[1]),
         **{k: round(v, 1) for k, v in long.items()}, "load_mention_rows_per_s": round(rate),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
@@ -250,7 +280,8 @@ def main() -> int:
     print()
     print(f"{'figure':<28} {'value':>12}   target")
     targets = {"e2e_over_raw": "<= 0.65", "rerun_article_pages": "0", "rerun_minus_startup_s": "<= 1 s",
-               "peak_rss_mib": "<= 1536 at N=2000", "rss_growth_mib": "< 100", "load_mention_rows_per_s": ">= 20000"}
+               "peak_pss_mib": "<= 1536 at N=2000 (all processes)", "rss_growth_mib": "< 100",
+               "load_mention_rows_per_s": ">= 20000"}
     for k, v in results.items():
         print(f"{k:<28} {v!s:>12}   {targets.get(k, '')}")
     print(json.dumps(results))

@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Cancelled, State
 
 import pressbox
 from pressbox import progress
@@ -117,15 +118,26 @@ def _chunks(items: list, size: int):
 
 
 @flow(name="pressbox-ingest", log_prints=True)
-def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: Settings | None = None) -> dict:
-    """One ingest run over every configured feed; returns the run summary."""
+def ingest(
+    feeds_file: str | None = None, db_path: str | None = None, settings: Settings | None = None
+) -> dict | State:
+    """One ingest run over every configured feed; returns the run summary.
+
+    When another run holds the warehouse, the run is skipped: its state is Cancelled with the
+    reason, never Failed (called directly, that raises CancelledRun).
+    """
     settings = settings or get_settings(feeds_file=feeds_file, db_path=db_path)
     log = get_run_logger()
     db = Path(settings.db_path)
     feeds = load_feeds_file(Path(settings.feeds_file))
     version = tagger_version(settings.spacy_model)
     summary = RunSummary(run_id=uuid.uuid4().hex)
-    with load.run_lock(db, wait=settings.run_lock_wait):
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(load.run_lock(db, wait=settings.run_lock_wait))
+        except load.WarehouseBusy as exc:
+            log.warning("skipped: %s", exc)
+            return Cancelled(message=f"skipped: {exc}")
         states = prepare_warehouse(db, feeds)
         load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version)
         try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Cancelled, State
 
 from pressbox.settings import Settings, get_settings
 from tasks import load
@@ -19,14 +21,19 @@ def retag_batch(db_path: Path, article_ids: list[str], tagger: SportsTagger) -> 
 
 
 @flow(name="pressbox-retag", log_prints=True)
-def retag(db_path: str | None = None, settings: Settings | None = None) -> dict:
+def retag(db_path: str | None = None, settings: Settings | None = None) -> dict | State:
     """Re-tag every stored article whose tagger_version is not the current one; rebuild the outputs."""
     settings = settings or get_settings(db_path=db_path)
     log = get_run_logger()
     db = Path(settings.db_path)
     tagger = get_tagger(settings.spacy_model)
     done = mentions = 0
-    with load.run_lock(db, wait=settings.run_lock_wait):
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(load.run_lock(db, wait=settings.run_lock_wait))
+        except load.WarehouseBusy as exc:
+            log.warning("skipped: %s", exc)
+            return Cancelled(message=f"skipped: {exc}")
         stale = load.stale_article_ids(db, tagger.version)
         log.info("%d articles tagged by another tagger version than %s", len(stale), tagger.version)
         for i in range(0, len(stale), settings.batch_size):

@@ -73,13 +73,15 @@ def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
     Example: pressbox run --feeds feeds.toml --db warehouse/pressbox.duckdb
     """
     _prefect_env()
+    from prefect.exceptions import CancelledRun
+
     from flows.ingest import ingest
     from tasks.load import WarehouseBusy
 
     try:
         with _reporter():
             summary = ingest(feeds_file=str(feeds) if feeds else None, db_path=str(db) if db else None)
-    except WarehouseBusy as exc:
+    except (WarehouseBusy, CancelledRun) as exc:
         console.print(f"[yellow]{exc}[/yellow]")
         raise typer.Exit(3) from None
     _print_summary(summary)
@@ -264,12 +266,14 @@ def retag(db: DbOpt = None) -> None:
     Example: pressbox retag --db warehouse/pressbox.duckdb
     """
     _prefect_env()
+    from prefect.exceptions import CancelledRun
+
     from flows.retag import retag as retag_flow
     from tasks.load import WarehouseBusy
 
     try:
         result = retag_flow(db_path=str(db) if db else None)
-    except WarehouseBusy as exc:
+    except (WarehouseBusy, CancelledRun) as exc:
         console.print(f"[yellow]{exc}[/yellow]")
         raise typer.Exit(3) from None
     console.print(f"retagged {result['retagged']} articles ({result['mentions']} mentions) "

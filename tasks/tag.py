@@ -98,9 +98,11 @@ class SportsTagger:
 
     def tag_texts(self, texts: Iterable[str], batch_size: int = 16) -> Iterator[list[Tag]]:
         """Tag many texts with nlp.pipe; yields one list of tags per text, in order."""
-        with self._lock:  # spaCy pipelines are not safe to run from two threads at once
-            for doc in self.nlp.pipe(texts, batch_size=batch_size):
-                yield doc_tags(doc)
+        # spaCy pipelines are not safe to run from two threads at once; the memory zone frees the
+        # strings each batch adds to the vocabulary, which otherwise grow with every new name
+        with self._lock, self.nlp.memory_zone():
+            tags = [doc_tags(doc) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+        yield from tags
 
     def tag(self, text: str) -> list[Tag]:
         """Tag one text."""

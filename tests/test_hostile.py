@@ -294,3 +294,27 @@ def test_busy_warehouse_stages_batches_and_the_next_run_loads_them(site, setting
     assert second["counts"]["articles_new"] == n
     assert not list(load.staging_dir(settings.db_path).glob("*.pickle"))
     assert load.query(settings.db_path, "SELECT count(*), count(DISTINCT article_id) FROM articles")[1] == [(n, n)]
+
+
+def test_connect_timeout(settings_for, monkeypatch):
+    """A host that never answers the handshake (a server here cannot stall a connect on loopback)."""
+    import socket
+
+    def stall(self, address):
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(socket.socket, "connect", stall)
+    with Fetcher(settings_for(), retries=0) as f, pytest.raises(FetchFailure) as info:
+        f.get("http://127.0.0.1:9/feed.xml", max_bytes=1000)
+    assert info.value.error_type == "timeout" and info.value.retryable
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_colliding_flow_run_is_skipped_not_failed(site, settings_for, tmp_path):
+    from prefect.exceptions import CancelledRun
+
+    settings = settings_for(feeds_file=_demo_feeds(tmp_path, site))
+    with load.run_lock(settings.db_path), pytest.raises(CancelledRun, match="another pressbox run"):
+        ingest(settings=settings)
+    state = ingest(settings=settings, return_state=True)  # free again: completes
+    assert state.is_completed()

@@ -20,10 +20,9 @@ from pressbox import progress
 from pressbox.settings import Settings, get_settings
 from schemas.records import FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
 from tasks import load
-from tasks.enrich import extract_and_tag, make_pool
 from tasks.feeds import load_feeds_file, parse_feed
 from tasks.fetch import Fetcher, FetchFailure
-from tasks.tag import tagger_version
+from tasks.kb import tagger_version
 
 COUNT_KEYS = ("feeds_ok", "feeds_failed", "feeds_not_modified", "entries_new", "articles_new", "articles_updated",
               "articles_unchanged", "articles_failed", "mentions", "batches_staged")
@@ -94,6 +93,8 @@ def extract_tag_batch(
 ) -> tuple[list[TaggedArticle], list[tuple[FeedEntry, FetchError]]]:
     """Extract and tag a batch, in a worker process when the run has a pool (never retried:
     a parse fails the same way twice)."""
+    from tasks.enrich import extract_and_tag  # spaCy and trafilatura: imported only by runs with pages
+
     if pool is None:
         return extract_and_tag(entries, responses, model)
     return pool.submit(extract_and_tag, entries, responses, model).result()
@@ -193,6 +194,8 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
         done = 0
         # A pipeline: while one batch is extracted and tagged (in a worker process when parallel),
         # the next is fetched; loads stay in this process, one transaction per batch, in order.
+        if parallel:
+            from tasks.enrich import make_pool
         with make_pool(settings.workers, settings.spacy_model) if parallel else contextlib.nullcontext() as pool:
             in_flight: deque = deque()
             batches = enumerate(_chunks(todo, settings.batch_size))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import re
 import unicodedata
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
+RULES_VERSION = "1"  # bump when the rules in tasks/tag.py change what they tag
 KB_DIR = Path(__file__).resolve().parent.parent / "pressbox" / "kb"
 SPORTS_LABELS = ("TEAM", "COACH", "PLAYER", "COMPETITION", "VENUE")
 KB_LABELS = (*SPORTS_LABELS, "PLACE", "ORG")  # ORG: governing bodies and other non-team organisations
@@ -125,3 +127,16 @@ def _is_disambiguated_title(name: str) -> bool:
 def default_kb() -> KnowledgeBase:
     """The shipped knowledge base, loaded once per process."""
     return load_kb()
+
+
+def tagger_version(model_name: str, kb: KnowledgeBase | None = None) -> str:
+    """rules + knowledge base + model: the version stored on articles.
+
+    Computed from package metadata, so knowing it loads neither spaCy nor the model.
+    """
+    kb = kb or default_kb()
+    try:
+        model = importlib.metadata.version(model_name)
+    except importlib.metadata.PackageNotFoundError:
+        model = "?"
+    return f"r{RULES_VERSION}-kb{kb.digest}-{model_name}@{model}"

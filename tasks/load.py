@@ -17,9 +17,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where frames are built: a no-change run never pays for it
+    import pandas as pd
 
 from schemas.records import Article, FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
 
@@ -192,6 +195,8 @@ def finish_run(db_path: Path, run_id: str, status: str, counts: dict[str, int], 
 
 
 def _errors_frame(run_id: str, errors: Sequence[FetchError]) -> pd.DataFrame:
+    import pandas as pd
+
     now = datetime.now(UTC)
     return pd.DataFrame(
         {
@@ -219,6 +224,8 @@ def record_feeds(db_path: Path, run_id: str, results: Sequence[FeedResult]) -> i
     Entries are stored before the feed's new ETag, so a crash between the two never loses an
     entry behind a 304. Returns how many entries are new or updated (to fetch).
     """
+    import pandas as pd
+
     now = datetime.now(UTC)
     entries = [e for r in results for e in r.entries]
     with transaction(db_path) as con:
@@ -361,6 +368,8 @@ def load_batch(
 
 
 def _upsert_articles(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle], now: datetime) -> None:
+    import pandas as pd
+
     rows = []
     for t in write:
         a = t.article
@@ -385,6 +394,8 @@ def _upsert_articles(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
 
 
 def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
+    import pandas as pd
+
     ids = [t.article.article_id for t in write]
     con.execute("DELETE FROM mentions WHERE list_contains(?, article_id)", [ids])
     ents: dict[str, tuple] = {}

@@ -20,9 +20,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from schemas.records import Article, Mention, TaggedArticle
-from tasks.kb import SPORTS_LABELS, Entity, KnowledgeBase, default_kb, fold, slug
-
-RULES_VERSION = "1"
+from tasks.kb import SPORTS_LABELS, Entity, KnowledgeBase, default_kb, fold, slug, tagger_version
 
 GENERIC = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC": "VENUE", "EVENT": "EVENT"}
 PERSON_LABELS = {"PERSON", "PLAYER", "COACH"}
@@ -521,13 +519,3 @@ def get_tagger(model_name: str) -> SportsTagger:
             kb = default_kb()
             _TAGGERS[model_name] = SportsTagger(build_nlp(model_name, kb), kb, model_name)
         return _TAGGERS[model_name]
-
-
-def tagger_version(model_name: str, kb: KnowledgeBase | None = None) -> str:
-    """rules + knowledge base + model: the version stored on articles (no model loaded to know it)."""
-    kb = kb or default_kb()
-    try:
-        model = spacy.util.get_package_version(model_name) or "?"
-    except (ValueError, ImportError):
-        model = "?"
-    return f"r{RULES_VERSION}-kb{kb.digest}-{model_name}@{model}"

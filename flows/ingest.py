@@ -13,9 +13,10 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.states import Cancelled, State
+from prefect.states import State
 
 import pressbox
+from flows import hold_warehouse
 from pressbox import progress
 from pressbox.settings import Settings, get_settings
 from schemas.records import FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
@@ -134,11 +135,8 @@ def ingest(
     version = tagger_version(settings.spacy_model)
     summary = RunSummary(run_id=uuid.uuid4().hex)
     with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(load.run_lock(db, wait=settings.run_lock_wait))
-        except load.WarehouseBusy as exc:
-            log.warning("skipped: %s", exc)
-            return Cancelled(message=f"skipped: {exc}")
+        if skipped := hold_warehouse(stack, db, settings.run_lock_wait):
+            return skipped
         states = prepare_warehouse(db, feeds)
         load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version)
         try:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Cancelled, State
+from prefect.states import State
 
+from flows import hold_warehouse
 from pressbox.settings import Settings, get_settings
 from tasks import load
 from tasks.tag import SportsTagger, get_tagger, tag_articles
@@ -29,11 +30,8 @@ def retag(db_path: str | None = None, settings: Settings | None = None) -> dict 
     tagger = get_tagger(settings.spacy_model)
     done = mentions = 0
     with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(load.run_lock(db, wait=settings.run_lock_wait))
-        except load.WarehouseBusy as exc:
-            log.warning("skipped: %s", exc)
-            return Cancelled(message=f"skipped: {exc}")
+        if skipped := hold_warehouse(stack, db, settings.run_lock_wait):
+            return skipped
         stale = load.stale_article_ids(db, tagger.version)
         log.info("%d articles tagged by another tagger version than %s", len(stale), tagger.version)
         for i in range(0, len(stale), settings.batch_size):

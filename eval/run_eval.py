@@ -54,9 +54,8 @@ def eval_tagging() -> None:
         start = time.perf_counter()
         with pred.open("w", encoding="utf-8") as fh:
             for doc, tags in zip(docs, tagger.tag_texts(d["text"] for d in docs), strict=True):
-                ents = [{"text": t.text, "label": t.label, "start": t.start, "end": t.end, "canonical": t.canonical}
-                        for t in tags]
-                fh.write(json.dumps({"id": doc["id"], "entities": ents}, ensure_ascii=False) + "\n")
+                fh.write(json.dumps({"id": doc["id"], "entities": [t.as_json() for t in tags]}, ensure_ascii=False)
+                         + "\n")
         words = sum(len(d["text"].split()) for d in docs)
         rate = words / (time.perf_counter() - start)
         print(f"## tagging: {name} ({len(docs)} texts, {rate:,.0f} words/s, {tagger.version})")

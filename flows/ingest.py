@@ -159,6 +159,13 @@ def ingest(
     return summary.as_dict()
 
 
+def _tally(c: Counter, counts: load.LoadCounts) -> None:
+    """Add a load's counts to the run's (as they happen: a failed run still reports what it loaded)."""
+    for name in ("new", "updated", "unchanged", "failed"):
+        c[f"articles_{name}"] += getattr(counts, name)
+    c["mentions"] += counts.mentions
+
+
 def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str, FeedState],
          summary: RunSummary, log) -> None:
     c = summary.counts
@@ -181,9 +188,7 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
         staged = load.load_staged(db, settings.max_attempts, wait=settings.load_wait)
         if staged.new or staged.updated or staged.failed:
             log.info("loaded batches staged by an earlier run: %d new, %d updated", staged.new, staged.updated)
-            c["articles_new"] += staged.new
-            c["articles_updated"] += staged.updated
-            c["mentions"] += staged.mentions
+        _tally(c, staged)
         todo = load.pending_entries(db, [f.feed_id for f in feeds], settings.max_attempts)
         parallel = settings.workers > 1 and len(todo) >= settings.parallel_min_articles
         log.info("%d article pages to fetch in batches of %d%s", len(todo), settings.batch_size,
@@ -213,11 +218,7 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
                 if counts is None:
                     c["batches_staged"] += 1
                     continue
-                c["articles_new"] += counts.new
-                c["articles_updated"] += counts.updated
-                c["articles_unchanged"] += counts.unchanged
-                c["articles_failed"] += counts.failed
-                c["mentions"] += counts.mentions
+                _tally(c, counts)
                 log.info("articles %d/%d: %d new, %d updated, %d failed", done, len(todo), counts.new,
                          counts.updated, counts.failed)
     load.refresh_views(db)

@@ -166,9 +166,7 @@ def tag(
     docs = [json.loads(line) for line in input.read_text(encoding="utf-8").splitlines() if line.strip()]
     with output.open("w", encoding="utf-8") as out:
         for doc, tags in zip(docs, tagger.tag_texts(d.get("text") or "" for d in docs), strict=True):
-            ents = [{"text": t.text, "label": t.label, "start": t.start, "end": t.end, "canonical": t.canonical,
-                     "entity_id": t.entity_id} for t in tags]
-            out.write(json.dumps({"id": doc["id"], "entities": ents}, ensure_ascii=False) + "\n")
+            out.write(json.dumps({"id": doc["id"], "entities": [t.as_json() for t in tags]}, ensure_ascii=False) + "\n")
     console.print(f"tagged {len(docs)} texts -> {output} ({tagger.version})", highlight=False)
 
 

@@ -170,8 +170,6 @@ class Fetcher:
         self.gate = HostGate(settings.per_host_concurrency, settings.per_host_interval)
         self._robots: dict[str, Protego | FetchFailure | None] = {}
         self._robots_lock = threading.Lock()
-        self.requests_made = 0
-        self.bytes_read = 0
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -190,7 +188,6 @@ class Fetcher:
         t0 = time.monotonic()
         try:
             with self.client.stream("GET", url, headers=headers) as resp:
-                self.requests_made += 1 + len(resp.history)
                 chunks: list[bytes] = []
                 size = 0
                 if resp.status_code == 200:
@@ -209,7 +206,6 @@ class Fetcher:
                                 retryable=True,
                             )
                         chunks.append(chunk)
-                self.bytes_read += size
                 return Response(
                     requested_url=url,
                     final_url=str(resp.url),

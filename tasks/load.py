@@ -311,6 +311,11 @@ class LoadCounts:
     failed: int = 0
     mentions: int = 0
 
+    def add(self, other: LoadCounts) -> None:
+        """Add another batch's counts to these."""
+        for name in ("new", "updated", "unchanged", "failed", "mentions"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 ARTICLE_COLS = ["article_id", "url", "canonical_url", "feed_id", "title", "body", "summary", "author",
                 "published_at", "fetched_at", "language", "site_name", "image_url", "content_hash",
@@ -519,8 +524,7 @@ def load_staged(db_path: Path, max_attempts: int, wait: float = 30.0) -> LoadCou
             batch = pickle.load(fh)  # noqa: S301 - our own file, written by stage_batch
         counts = load_batch(db_path, batch["run_id"], batch["tagged"], batch["failures"], max_attempts, wait=wait)
         path.unlink()
-        for name in ("new", "updated", "unchanged", "failed", "mentions"):
-            setattr(total, name, getattr(total, name) + getattr(counts, name))
+        total.add(counts)
     return total
 
 

@@ -81,6 +81,11 @@ class Tag:
     entity_id: str
     wikidata_id: str | None = None
 
+    def as_json(self) -> dict:
+        """The form `pressbox tag` writes (and ../shared/eval/score_tags.py reads)."""
+        return {"text": self.text, "label": self.label, "start": self.start, "end": self.end,
+                "canonical": self.canonical, "entity_id": self.entity_id}
+
     def shifted(self, delta: int) -> Tag:
         """The same tag with offsets moved by `delta`."""
         return replace(self, start=self.start + delta, end=self.end + delta)

@@ -17,7 +17,7 @@ from flows.retag import retag
 from pressbox import progress, sample_site
 from pressbox.cli import app
 from pressbox.localsite import LocalSite
-from pressbox.settings import ROOT, get_settings
+from pressbox.settings import ROOT
 from tasks import load
 
 BIN = ROOT / ".venv" / "bin"
@@ -32,10 +32,9 @@ def demo(tmp_path):
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_retag_replaces_stale_mentions_only(demo, tmp_path):
+def test_retag_replaces_stale_mentions_only(demo, settings_for):
     _, feeds = demo
-    s = get_settings(db_path=tmp_path / "wh.duckdb", feeds_file=feeds, allow_private_hosts="127.0.0.1",
-                     per_host_interval=0.0)
+    s = settings_for(feeds_file=feeds)
     ingest(settings=s)
     before = load.query(s.db_path, "SELECT count(*) FROM mentions")[1][0][0]
     assert retag(settings=s)["retagged"] == 0  # all current
@@ -48,10 +47,9 @@ def test_retag_replaces_stale_mentions_only(demo, tmp_path):
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_status_shows_runs_and_feed_health(demo, tmp_path):
+def test_status_shows_runs_and_feed_health(demo, settings_for):
     _, feeds = demo
-    s = get_settings(db_path=tmp_path / "wh.duckdb", feeds_file=feeds, allow_private_hosts="127.0.0.1",
-                     per_host_interval=0.0)
+    s = settings_for(feeds_file=feeds)
     ingest(settings=s)
     out = CliRunner().invoke(app, ["status", "--db", str(s.db_path), "--runs", "3"])
     assert out.exit_code == 0, out.output
@@ -59,7 +57,7 @@ def test_status_shows_runs_and_feed_health(demo, tmp_path):
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_progress_reporter_sees_every_feed_and_article(demo, tmp_path):
+def test_progress_reporter_sees_every_feed_and_article(demo, settings_for):
     _, feeds = demo
 
     class Recorder(progress.Reporter):
@@ -78,8 +76,7 @@ def test_progress_reporter_sees_every_feed_and_article(demo, tmp_path):
         def articles_done(self, n):
             self.events.append(("done", n))
 
-    s = get_settings(db_path=tmp_path / "wh.duckdb", feeds_file=feeds, allow_private_hosts="127.0.0.1",
-                     per_host_interval=0.0)
+    s = settings_for(feeds_file=feeds)
     with progress.reporting(Recorder()) as rec:
         ingest(settings=s)
     n = len(sample_site.MATCHES)

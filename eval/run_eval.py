@@ -27,19 +27,58 @@ def score(script: str, *args: str) -> str:
 
 
 def eval_extraction() -> None:
+    """Score bodies against ground truth, timing pressbox and trafilatura's defaults page by page."""
+    import trafilatura
+
     from tasks.extract import extract_html
 
     folder = SHARED / "corpus" / "articles"
     manifest = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    pages = [(item, gzip.decompress((folder / item["html_file"]).read_bytes())) for item in manifest]
+    extract_html(pages[0][1], pages[0][0]["url"]), trafilatura.extract(pages[0][1], url=pages[0][0]["url"])  # warm
+    ours = theirs = 0.0
+    methods: dict[str, int] = {}
     pred = OUT / "extract.jsonl"
-    start = time.perf_counter()
     with pred.open("w", encoding="utf-8") as fh:
-        for item in manifest:
-            ex = extract_html(gzip.decompress((folder / item["html_file"]).read_bytes()), item["url"])
-            fh.write(json.dumps({"id": item["id"], "body": ex.body}) + "\n")
-    per_page = (time.perf_counter() - start) / len(manifest) * 1000
-    print(f"## extraction ({len(manifest)} pages, {per_page:.1f} ms/page)")
+        for item, html in pages:  # interleaved, so both see the same machine load
+            t0 = time.perf_counter()
+            trafilatura.extract(html, url=item["url"])
+            t1 = time.perf_counter()
+            ex = extract_html(html, item["url"])
+            ours, theirs = ours + time.perf_counter() - t1, theirs + t1 - t0
+            kind = ex.method.split("(")[0].split("+")[0]
+            methods[kind] = methods.get(kind, 0) + 1
+            fh.write(json.dumps({"id": item["id"], "body": ex.body, "extraction_method": ex.method}) + "\n")
+    n = len(pages)
+    print(f"## extraction ({n} pages): pressbox {ours / n * 1000:.1f} ms/page, trafilatura defaults "
+          f"{theirs / n * 1000:.1f} ms/page = {ours / theirs:.2f}x (target <= 1.5x); winners {methods}")
     print(score("score_extract.py", str(folder), str(pred), "--worst", "5"))
+    eval_snippets()
+
+
+def eval_snippets() -> None:
+    """The second check: must-contain / must-not-contain snippets on 32 more pages (no rule is tuned to them)."""
+    from tasks.extract import extract_html
+
+    folder = SHARED / "corpus" / "articles_snippets"
+    if not folder.is_dir():
+        return
+    norm = lambda text: " ".join(text.split()).casefold()  # noqa: E731
+    found = wanted = kept_out = unwanted = dated = with_date = 0
+    for expect_file in sorted(folder.glob("*.expect.json")):
+        expect = json.loads(expect_file.read_text(encoding="utf-8"))
+        html = gzip.decompress((folder / expect_file.name.replace(".expect.json", ".html.gz")).read_bytes())
+        ex = extract_html(html, expect["url"])
+        body = norm(ex.body)
+        found += sum(norm(s) in body for s in expect.get("with", []))
+        wanted += len(expect.get("with", []))
+        kept_out += sum(norm(s) not in body for s in expect.get("without", []))
+        unwanted += len(expect.get("without", []))
+        if expect.get("date"):
+            with_date += 1
+            dated += bool(ex.published_at and ex.published_at.date().isoformat() == expect["date"])
+    print(f"## extraction snippets ({len(list(folder.glob('*.expect.json')))} pages): must-contain {found}/{wanted}, "
+          f"must-not-contain {kept_out}/{unwanted}, publication date right {dated}/{with_date}\n")
 
 
 def eval_tagging() -> None:

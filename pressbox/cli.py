@@ -145,7 +145,9 @@ def extract(
         print(json.dumps({
             "id": stem, "title": ex.title, "body": ex.body,
             "published_at": ex.published_at.isoformat() if ex.published_at else None,
-            "author": ex.author, "language": ex.language, "extraction_method": "trafilatura",
+            "date_source": ex.dates[0][0] if ex.dates else None,
+            "author": ex.author, "language": ex.language, "extraction_method": ex.method,
+            "paywalled": ex.paywalled, "is_liveblog": ex.is_liveblog, "word_count": len(ex.body.split()),
         }, ensure_ascii=False))
 
 

@@ -115,10 +115,12 @@ class Article:
     site_name: str | None
     image_url: str | None
     content_hash: str
-    extraction_method: str  # trafilatura | feed_summary | ...
+    extraction_method: str  # which candidate won and why: trafilatura+pruned(...) | jsonld(...) | feed_summary | ...
     word_count: int
-    date_source: str | None = None
+    date_source: str | None = None  # feed | declared | htmldate
     http_status: int | None = None
+    paywalled: bool = False  # declared isAccessibleForFree: false, or the page gave only a stub
+    is_liveblog: bool = False
 
 
 @dataclass(frozen=True)

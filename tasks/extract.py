@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -12,6 +14,8 @@ from trafilatura.settings import use_config
 from trafilatura.utils import load_html
 
 from schemas.records import Article, FeedEntry, FetchError, Response
+from tasks.blocks import body_text, prune
+from tasks.declared import Declared, read_declared
 from tasks.feeds import canonicalize_url
 
 MIN_BODY_WORDS = 20  # fewer words than this is a stub (cookie wall, JS shell, paywall teaser)
@@ -20,6 +24,15 @@ MAX_TREE_SIZE = 50_000  # elements; real article pages have a few thousand. Bigg
 _CONFIG = use_config()
 _CONFIG.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
 _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # its SIGALRM timer only works in the main thread
+AGREE = 0.9  # share of words two candidate bodies must share to count as the same text
+LONGER = 1.25  # a declared body this much longer than the page text, containing it, completes it
+POST_PROBE_WORDS = 12  # a live post whose first words the page text already has is already in it
+LANGID_CHARS = 1000  # enough text for a confident language guess; more only costs time
+FUTURE_SLACK = timedelta(days=1)  # clocks and timezones disagree a little; more is a wrong date
+MAX_AGE = timedelta(days=365 * 20)  # older than this at fetch time is a placeholder (1970, 1900), not news
+_WORD = re.compile(r"\w+")
+_LIVE_TITLE = re.compile(r"(?:^|[\s:|\-–—])live(?:\s*[:|\-–—]|\s+(?:updates?|blog|reaction|coverage)\b|\s*$)"
+                         r"|\bas it happened\b", re.IGNORECASE)
 DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 
 
@@ -30,13 +43,17 @@ class Extracted:
     title: str | None
     body: str
     author: str | None
-    published_at: datetime | None
+    published_at: datetime | None  # the first of `dates`, kept for callers that want one value
     language: str | None
     site_name: str | None
     image_url: str | None
     canonical_url: str | None
     description: str | None
     refused: str | None = None  # why the page was not extracted at all
+    method: str = "trafilatura"  # which candidate won, and why (see choose_body)
+    dates: tuple[tuple[str, datetime], ...] = ()  # (source, when), best first: declared, then htmldate
+    is_liveblog: bool = False
+    paywalled: bool = False
 
 
 def _parse_date(value: str | None) -> datetime | None:
@@ -52,45 +69,123 @@ def _parse_date(value: str | None) -> datetime | None:
 
 
 def plausible_date(when: datetime | None, fetched_at: datetime) -> datetime | None:
-    """Keep a publication date only if it is not in the future nor absurdly old."""
+    """Keep a publication date only if it is neither in the future nor long before the fetch."""
     if when is None:
         return None
-    if when > fetched_at + timedelta(days=1) or when.year < 1990:
+    if when > fetched_at + FUTURE_SLACK or when < fetched_at - MAX_AGE:
         return None
     return when
 
 
+def _words(text: str) -> Counter:
+    return Counter(w.casefold() for w in _WORD.findall(text))
+
+
+def _share_within(part: Counter, whole: Counter) -> float:
+    """How much of `part` (as a bag of words) is also in `whole`."""
+    total = sum(part.values())
+    return sum((part & whole).values()) / total if total else 0.0
+
+
+def choose_body(page_text: str, declared: Declared, pruned: Counter | None = None) -> tuple[str, str]:
+    """Pick the article body from the candidates; return it with the reason, for extraction_method.
+
+    Candidates: trafilatura's text after the block rules (`page_text`) and the publisher's declared
+    JSON-LD articleBody. The declared body wins when the two agree (>= AGREE of the longer one's
+    words are in both: the page text then only adds furniture), when it extends a page text that is
+    a fragment of it, or when the page yielded a stub. A live blog keeps the page text and gains the
+    declared posts that the page text misses.
+    """
+    method = "trafilatura"
+    if pruned:
+        method += "+pruned(" + ",".join(f"{rule}={n}" for rule, n in sorted(pruned.items())) + ")"
+    declared_body = (declared.article_body or "").strip()
+    if declared_body and not declared.is_liveblog:
+        page, decl = _words(page_text), _words(declared_body)
+        n_page, n_decl = sum(page.values()), sum(decl.values())
+        if n_page < MIN_BODY_WORDS <= n_decl:
+            return declared_body, "jsonld(page text is a stub)"
+        if n_page and n_decl >= MIN_BODY_WORDS:
+            both = sum((page & decl).values())
+            agree = both / max(n_page, n_decl)
+            if agree >= AGREE:
+                return declared_body, f"jsonld(agree={agree:.2f})"
+            if n_decl >= LONGER * n_page and _share_within(page, decl) >= AGREE:
+                return declared_body, f"jsonld(extends page text x{n_decl / n_page:.1f})"
+    if declared.is_liveblog and declared.live_updates:
+        page_seq = " ".join(_WORD.findall(page_text.casefold()))
+        missing = [(head, body) for head, body in declared.live_updates if not _shown(body, page_seq)]
+        if missing:
+            page_text = "\n".join([page_text, *(f"{head}\n{body}".strip() for head, body in missing)]).strip()
+            method += f"+live_updates({len(missing)})"
+    return page_text, method
+
+
+def _shown(post: str, page_seq: str) -> bool:
+    """A declared post is on the page when its opening words appear there in order."""
+    words = _WORD.findall(post.casefold())
+    return not words or " ".join(words[:POST_PROBE_WORDS]) in page_seq
+
+
+def _language(body: str, declared: str | None) -> str | None:
+    """Detect the body's language (py3langid, as trafilatura does); short texts keep the declared one."""
+    if len(body.split()) < MIN_BODY_WORDS:
+        return declared
+    import py3langid
+
+    return py3langid.classify(body[:LANGID_CHARS])[0] or declared
+
+
+def is_liveblog(declared: Declared, title: str | None) -> bool:
+    """Declared LiveBlogPosting (or og:type), or a headline that says it is live."""
+    return declared.is_liveblog or any(_LIVE_TITLE.search(t) for t in (title, declared.headline) if t)
+
+
 def extract_html(html: bytes | str, url: str | None = None) -> Extracted:
-    """Run trafilatura on one page: main text plus metadata (no network)."""
+    """Extract one page: candidates, block rules, choice, dates and flags (no network)."""
     tree = load_html(html)
     if tree is None:
         return Extracted(None, "", None, None, None, None, None, None, None)
     lang = (tree.get("lang") or "").split("-")[0].strip().lower() or None
-    size = sum(1 for _ in tree.iter())
+    size = int(tree.xpath("count(//node())"))  # counted inside libxml2: no Python object per node
     if size > MAX_TREE_SIZE:
         return Extracted(None, "", None, None, lang, None, None, None, None,
                          refused=f"dom_too_large: {size} elements (limit {MAX_TREE_SIZE})")
+    declared = read_declared(tree)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
         with_metadata=True,
         include_comments=False,
         include_tables=True,
+        include_links=True,  # the block rules need to see link text; links are stripped afterwards
         date_extraction_params=DATE_PARAMS,
         config=_CONFIG,
     )
-    if doc is None:
-        return Extracted(None, "", None, None, lang, None, None, None, None)
+    if doc is None or doc.body is None:
+        page_text, pruned, title, description = "", Counter(), None, None
+    else:
+        title, description = doc.title or None, doc.description or None
+        pruned = prune(doc.body, title, description, doc.author)
+        page_text = _drop_title_line(body_text(doc.body), title)
+    body, method = choose_body(page_text, declared, pruned)
+    dates = [(source, when) for source, when in (("declared", declared.published),
+                                                  ("htmldate", _parse_date(doc.date) if doc else None)) if when]
+    liveblog = is_liveblog(declared, title)
     return Extracted(
-        title=doc.title or None,
-        body=_drop_title_line((doc.text or "").strip(), doc.title),
-        author=doc.author or None,
-        published_at=_parse_date(doc.date),
-        language=doc.language or lang,
-        site_name=doc.sitename or None,
-        image_url=doc.image or None,
-        canonical_url=doc.url or None,
-        description=doc.description or None,
+        title=title,
+        body=body,
+        author=doc.author or None if doc else None,
+        published_at=dates[0][1] if dates else None,
+        language=_language(body, (doc.language if doc else None) or declared.language or lang),
+        site_name=doc.sitename or None if doc else None,
+        image_url=doc.image or None if doc else None,
+        canonical_url=doc.url or None if doc else None,
+        description=description,
+        method=method,
+        dates=tuple(dates),
+        is_liveblog=liveblog,
+        paywalled=declared.accessible_for_free is False or len(body.split()) < MIN_BODY_WORDS,
     )
 
 
@@ -118,6 +213,14 @@ def content_hash(title: str | None, body: str) -> str:
     return hashlib.sha256(f"{title or ''}\n{body}".encode()).hexdigest()
 
 
+def publication_date(entry: FeedEntry, ex: Extracted, fetched_at: datetime) -> tuple[datetime | None, str | None]:
+    """The first plausible date of: the feed entry's, the page's declared one, htmldate's; with its source."""
+    for source, when in (("feed", entry.published_at), *ex.dates):
+        if plausible_date(when, fetched_at) is not None:
+            return when, source
+    return None, None
+
+
 def build_article(entry: FeedEntry, response: Response) -> Article | FetchError:
     """Turn a fetched page into an Article, falling back to the entry's summary for a stub body."""
     ex = extract_html(response.content, response.final_url)
@@ -129,7 +232,7 @@ def build_article(entry: FeedEntry, response: Response) -> Article | FetchError:
         and _same_site(ex.canonical_url, response.final_url)
     ):
         canonical = canonicalize_url(ex.canonical_url)
-    body, method = ex.body, "trafilatura"
+    body, method = ex.body, ex.method
     if len(body.split()) < MIN_BODY_WORDS:
         fallback = entry.summary or ex.description
         if fallback and len(fallback.split()) > len(body.split()):
@@ -141,9 +244,7 @@ def build_article(entry: FeedEntry, response: Response) -> Article | FetchError:
             message=f"{detail}, and the entry has no summary",
             http_status=response.status, at=datetime.now(UTC),
         )
-    published, source = plausible_date(entry.published_at, response.fetched_at), "feed"
-    if published is None:
-        published, source = plausible_date(ex.published_at, response.fetched_at), "page"
+    published, source = publication_date(entry, ex, response.fetched_at)
     title = ex.title or entry.title
     return Article(
         article_id=article_id_for(canonical),
@@ -163,6 +264,8 @@ def build_article(entry: FeedEntry, response: Response) -> Article | FetchError:
         content_hash=content_hash(title, body),
         extraction_method=method,
         word_count=len(body.split()),
-        date_source=source if published else None,
+        date_source=source,
         http_status=response.status,
+        paywalled=ex.paywalled,
+        is_liveblog=ex.is_liveblog,
     )

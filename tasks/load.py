@@ -319,7 +319,8 @@ class LoadCounts:
 
 ARTICLE_COLS = ["article_id", "url", "canonical_url", "feed_id", "title", "body", "summary", "author",
                 "published_at", "fetched_at", "language", "site_name", "image_url", "content_hash",
-                "extraction_method", "word_count", "tagger_version", "date_source", "http_status"]
+                "extraction_method", "word_count", "tagger_version", "date_source", "http_status",
+                "paywalled", "is_liveblog"]
 
 
 def load_batch(
@@ -380,7 +381,8 @@ def _upsert_articles(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
         a = t.article
         rows.append([a.article_id, a.url, a.canonical_url, a.feed_id, a.title, a.body, a.summary, a.author,
                      a.published_at, a.fetched_at, a.language, a.site_name, a.image_url, a.content_hash,
-                     a.extraction_method, a.word_count, t.tagger_version, a.date_source, a.http_status])
+                     a.extraction_method, a.word_count, t.tagger_version, a.date_source, a.http_status,
+                     a.paywalled, a.is_liveblog])
     frame = pd.DataFrame(rows, columns=ARTICLE_COLS)
     for col in ("published_at", "fetched_at"):
         frame[col] = pd.Series(frame[col], dtype="datetime64[us, UTC]")

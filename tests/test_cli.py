@@ -36,7 +36,8 @@ def test_extract_prints_json_lines(tmp_path):
     [line] = result.output.strip().splitlines()
     doc = json.loads(line)
     assert doc["id"] == "story-1" and "Celtic beat Rangers" in doc["body"]
-    assert set(doc) == {"id", "title", "body", "published_at", "author", "language", "extraction_method"}
+    assert set(doc) == {"id", "title", "body", "published_at", "date_source", "author", "language",
+                        "extraction_method", "paywalled", "is_liveblog", "word_count"}
 
 
 def test_tag_reads_and_writes_jsonl(tmp_path):

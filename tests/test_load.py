@@ -22,7 +22,7 @@ def tagged(n: int, body: str = "Arsenal beat Chelsea.", method: str = "trafilatu
     e = entry(n)
     art = Article(article_id_for(e.canonical_url), e.url, e.canonical_url, "f1", e.entry_key, e.title, body,
                   e.summary, None, NOW, NOW, "en", "Site", None, content_hash(e.title, body), method,
-                  len(body.split()), "feed", 200)
+                  len(body.split()), "feed", 200, paywalled=n % 2 == 1, is_liveblog=n == 0)
     mentions = (
         Mention("team/arsenal-f-c", "Arsenal F.C.", "Arsenal", "TEAM", 0, 7, None, ("Arsenal", "Gunners")),
         Mention("team/chelsea-f-c", "Chelsea F.C.", "Chelsea", "TEAM", 13, 20),
@@ -45,13 +45,31 @@ def count(db, table: str) -> int:
 
 def test_migrations_apply_once(tmp_path):
     con = duckdb.connect(str(tmp_path / "m.duckdb"))
-    assert load.migrate(con) == ["0001_init.sql"]
+    assert load.migrate(con) == ["0001_init.sql", "0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql"]
     assert load.migrate(con) == []
     cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                       "WHERE table_name = 'articles'").fetchall()}
     assert {"article_id", "url", "canonical_url", "feed_id", "title", "body", "summary", "author", "published_at",
             "fetched_at", "language", "site_name", "image_url", "content_hash", "extraction_method", "word_count",
-            "tagger_version"} <= cols
+            "tagger_version", "date_source", "paywalled", "is_liveblog"} <= cols
+
+
+def test_a_warehouse_from_before_the_flags_is_upgraded_in_place(tmp_path):
+    """A 0001 warehouse with rows (and its search index) gains the new columns; old rows read FALSE."""
+    path = tmp_path / "old.duckdb"
+    con = load.connect(path)
+    con.execute("CREATE TABLE _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ)")
+    con.execute((load.MIGRATIONS_DIR / "0001_init.sql").read_text())
+    con.execute("INSERT INTO _migrations VALUES ('0001_init.sql', now())")
+    con.execute("""INSERT INTO articles (article_id, url, canonical_url, body, fetched_at, content_hash,
+                   extraction_method, word_count, first_loaded_at, updated_at)
+                   VALUES ('a1', 'u', 'c', 'Arsenal beat Chelsea', now(), 'h', 'trafilatura', 3, now(), now())""")
+    load.load_fts(con)
+    con.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'body', overwrite = 1)")
+    load.apply_views(con)
+    assert load.migrate(con) == ["0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql"]
+    assert con.execute("SELECT article_id, paywalled, is_liveblog FROM articles").fetchall() == [("a1", False, False)]
+    con.close()
 
 
 def test_entries_recorded_and_pending(db):
@@ -71,6 +89,8 @@ def test_load_is_idempotent(db):
     assert count(db, "articles") == 2 and count(db, "mentions") == 4 and count(db, "entities") == 2
     assert load.query(db, "SELECT aliases FROM entities WHERE entity_id = 'team/arsenal-f-c'")[1] == [
         (["Arsenal", "Gunners"],)]
+    flags = load.query(db, "SELECT paywalled, is_liveblog FROM articles ORDER BY url")[1]
+    assert flags == [(False, True), (True, False)]
     statuses = load.query(db, "SELECT DISTINCT status FROM feed_entries WHERE entry_key IN ('key-0','key-1')")[1]
     assert statuses == [("done",)]
 

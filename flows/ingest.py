@@ -94,11 +94,13 @@ def extract_tag_batch(
 ) -> tuple[list[TaggedArticle], list[tuple[FeedEntry, FetchError]]]:
     """Extract and tag a batch, in a worker process when the run has a pool (never retried:
     a parse fails the same way twice)."""
-    from tasks.enrich import extract_and_tag  # spaCy and trafilatura: imported only by runs with pages
-
     if pool is None:
+        from tasks.enrich import extract_and_tag  # spaCy and trafilatura: imported only by runs with pages
+
         return extract_and_tag(entries, responses, model)
-    return pool.submit(extract_and_tag, entries, responses, model).result()
+    from tasks.pool import run_batch  # by name: this process never imports spaCy when workers tag
+
+    return pool.submit(run_batch, entries, responses, model).result()
 
 
 @task(name="load-batch", cache_policy=NO_CACHE)
@@ -119,6 +121,17 @@ def _chunks(items: list, size: int):
         yield items[i : i + size]
 
 
+def _batches(items: list, size: int, workers: int):
+    """Batches of `size`; with several workers the last `workers * size` items go in half-size
+    batches, so the workers finish together instead of one idling through the last full batch."""
+    if workers <= 1:
+        yield from _chunks(items, size)
+        return
+    cut = max(0, len(items) - workers * size)
+    yield from _chunks(items[:cut], size)
+    yield from _chunks(items[cut:], max(1, size // 2))
+
+
 @flow(name="pressbox-ingest", log_prints=True)
 def ingest(
     feeds_file: str | None = None, db_path: str | None = None, settings: Settings | None = None
@@ -129,6 +142,10 @@ def ingest(
     reason, never Failed (called directly, that raises CancelledRun).
     """
     settings = settings or get_settings(feeds_file=feeds_file, db_path=db_path)
+    if settings.workers > 1:
+        from tasks.pool import start_fork_server
+
+        start_fork_server()  # imports in the background while feeds are fetched (no-op if running)
     log = get_run_logger()
     db = Path(settings.db_path)
     feeds = load_feeds_file(Path(settings.feeds_file))
@@ -198,10 +215,10 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
         # A pipeline: while one batch is extracted and tagged (in a worker process when parallel),
         # the next is fetched; loads stay in this process, one transaction per batch, in order.
         if parallel:
-            from tasks.enrich import make_pool
+            from tasks.pool import make_pool
         with make_pool(settings.workers, settings.spacy_model) if parallel else contextlib.nullcontext() as pool:
             in_flight: deque = deque()
-            batches = enumerate(_chunks(todo, settings.batch_size))
+            batches = enumerate(_batches(todo, settings.batch_size, settings.workers if parallel else 1))
             while True:
                 for seq, batch in batches:
                     fetched = fetch_pages.submit(batch, fetcher)

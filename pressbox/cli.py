@@ -73,6 +73,12 @@ def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
     Example: pressbox run --feeds feeds.toml --db warehouse/pressbox.duckdb
     """
     _prefect_env()
+    from pressbox.settings import get_settings
+
+    if get_settings().workers > 1:  # workers' imports overlap Prefect's start-up (tasks/pool.py)
+        from tasks.pool import start_fork_server
+
+        start_fork_server()
     from prefect.exceptions import CancelledRun
 
     from flows.ingest import ingest

@@ -1,6 +1,7 @@
 """flows/ingest.py end to end: a real local site, the real flow under Prefect, a temp warehouse."""
 
 import html
+from pathlib import Path
 
 import pytest
 from conftest import SHARED, Route
@@ -158,3 +159,29 @@ def test_worker_processes_give_the_same_warehouse(demo_site, settings_for, tmp_p
     assert ingest(settings=one)["counts"]["articles_new"] == ingest(settings=two)["counts"]["articles_new"]
     sql = "SELECT article_id, entity_id, label, start_char FROM mentions ORDER BY ALL"
     assert load.query(one.db_path, sql)[1] == load.query(two.db_path, sql)[1]
+
+
+def test_last_batches_are_halved_so_workers_finish_together():
+    from flows.ingest import _batches
+
+    sizes = [len(b) for b in _batches(list(range(1000)), 50, 2)]
+    assert sizes == [50] * 18 + [25] * 4 and sum(sizes) == 1000
+    assert [len(b) for b in _batches(list(range(120)), 50, 1)] == [50, 50, 20]
+    assert [len(b) for b in _batches(list(range(30)), 50, 2)] == [25, 5]
+
+
+def test_the_flow_process_imports_no_nlp_when_workers_tag(settings_for):
+    """Workers are handed `run_batch` by name: the orchestrating process stays free of spaCy and
+    trafilatura (memory, start-up); a pool worker runs a batch end to end."""
+    import subprocess
+    import sys
+
+    from tasks.pool import make_pool, run_batch
+
+    code = ("import sys, flows.ingest, tasks.pool, tasks.load\n"
+            "print(sorted(m for m in ('spacy', 'trafilatura', 'thinc') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.strip()
+    assert out == "[]"
+    with make_pool(1, settings_for().spacy_model) as pool:
+        assert pool.submit(run_batch, [], [], settings_for().spacy_model).result() == ([], [])

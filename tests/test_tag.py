@@ -142,3 +142,13 @@ def test_facilities_are_venues_only_when_they_sound_like_grounds(tagger):
 def test_a_city_inside_a_longer_name_is_not_a_team(tagger):
     got = labels(tagger, "The Steelers beat the Browns 21-7 in the NFL, USA Today reported.")
     assert "TEAM" not in got.get("USA", set())
+
+
+def test_knowledge_base_coaches_by_full_name_and_by_surname_in_context(tagger):
+    """Head coaches since 2000 come from the knowledge base: the full name, then the surname
+    with a possessive in a football text, link to the same canonical coach."""
+    text = "Leeds manager Marcelo Bielsa praised his side. Bielsa's team were beaten at Elland Road later."
+    tags = {(t.text, t.label, t.entity_id) for t in tagger.tag(text)}
+    assert ("Marcelo Bielsa", "COACH", "person/marcelo-bielsa") in tags
+    assert ("Bielsa", "COACH", "person/marcelo-bielsa") in tags
+    assert ("Elland Road", "VENUE", "venue/elland-road") in tags

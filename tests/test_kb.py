@@ -41,12 +41,14 @@ def test_required_coverage():
                  "Pittsburgh Steelers", "New York Yankees", "Toronto Maple Leafs", "LA Galaxy",
                  # head coaches since 2000, club and national team, across the leagues covered
                  "Marcelo Bielsa", "Jupp Heynckes", "Óscar Tabárez", "Christian Streich", "Ernesto Valverde",
-                 "Marcello Lippi", "Dick Advocaat", "Jorge Jesus", "Neil Lennon", "Steve Bruce", "Zlatko Dalić"]:
+                 "Marcello Lippi", "Dick Advocaat", "Jorge Jesus", "Neil Lennon", "Steve Bruce", "Zlatko Dalić",
+                 "Sean Payton", "Rick Carlisle", "Terry Francona", "Jon Cooper (ice hockey)", "Michael Cheika",
+                 "Mickey Arthur"]:
         assert name in names, name
     labels = defaultdict(int)
     for e in kb.entities.values():
         labels[e.label] += 1
-    assert labels["TEAM"] > 500 and labels["VENUE"] > 200 and labels["COMPETITION"] > 100 and labels["COACH"] > 350
+    assert labels["TEAM"] > 500 and labels["VENUE"] > 200 and labels["COMPETITION"] > 100 and labels["COACH"] > 600
 
 
 def test_places_include_club_cities():

@@ -192,7 +192,7 @@ def long_lived(site: LocalSite, n: int, tmp: Path, env: dict[str, str]) -> dict[
     """RSS after each of 5 runs in one process (a fresh warehouse each time, as a server would see)."""
     (tmp / "feeds-long.toml").write_text(feeds_toml(site, n))
     code = f"""
-import json, resource, sys
+import gc, json, resource, sys
 sys.path.insert(0, {str(ROOT)!r})
 from flows.ingest import ingest
 from pressbox.settings import get_settings
@@ -204,6 +204,7 @@ out = []
 for i in range(5):
     s = get_settings(db_path={str(tmp)!r} + f"/long{{i}}.duckdb", feeds_file={str(tmp / "feeds-long.toml")!r})
     ingest(settings=s)
+    gc.collect()  # retained memory, not garbage the collector has yet to reach
     out.append(rss())
 print(json.dumps(out))
 """
@@ -211,6 +212,7 @@ print(json.dumps(out))
     if res.returncode != 0:
         sys.exit(res.stderr[-3000:])
     rss = json.loads(res.stdout.strip().splitlines()[-1])
+    print(f"RSS after each run (MiB): {[round(r) for r in rss]}", flush=True)
     return {"rss_after_run1_mib": rss[0], "rss_after_run5_mib": rss[-1], "rss_growth_mib": rss[-1] - rss[0]}
 
 

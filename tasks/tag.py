@@ -25,6 +25,9 @@ from tasks.kb import SPORTS_LABELS, Entity, KnowledgeBase, default_kb, fold, slu
 GENERIC = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC": "VENUE", "EVENT": "EVENT"}
 PERSON_LABELS = {"PERSON", "PLAYER", "COACH"}
 OUTPUT_LABELS = {*SPORTS_LABELS, "PERSON", "ORG", "PLACE"}
+# Docs per nlp.pipe minibatch. The model's activations grow with the tokens of a minibatch: 16 long
+# articles at once peaked near 1 GB in a worker; 4 peak at ~0.5 GB at the same words/second.
+PIPE_BATCH = 4
 
 # Role words around a person's name (lower-cased tokens).
 COACH_WORDS = {"coach", "manager", "boss", "head-coach", "coaches", "coached", "trainer", "gaffer", "coaching",
@@ -99,7 +102,7 @@ class SportsTagger:
         self.version = tagger_version(model_name, kb)
         self._lock = threading.Lock()
 
-    def tag_texts(self, texts: Iterable[str], batch_size: int = 16) -> Iterator[list[Tag]]:
+    def tag_texts(self, texts: Iterable[str], batch_size: int = PIPE_BATCH) -> Iterator[list[Tag]]:
         """Tag many texts with nlp.pipe; yields one list of tags per text, in order."""
         # spaCy pipelines are not safe to run from two threads at once; the memory zone frees the
         # strings each batch adds to the vocabulary, which otherwise grow with every new name

@@ -26,8 +26,9 @@ GENERIC = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FA
 PERSON_LABELS = {"PERSON", "PLAYER", "COACH"}
 OUTPUT_LABELS = {*SPORTS_LABELS, "PERSON", "ORG", "PLACE"}
 # Docs per nlp.pipe minibatch. The model's activations grow with the tokens of a minibatch: 16 long
-# articles at once peaked near 1 GB in a worker; 4 peak at ~0.5 GB at the same words/second.
-PIPE_BATCH = 4
+# articles at once peaked near 1 GB in a worker; 4 at 535 MB, 2 at 484 MB, at the same words/second
+# (6.9k on the corpus texts; 1 document at a time is 6% slower).
+PIPE_BATCH = 2
 
 # Role words around a person's name (lower-cased tokens).
 COACH_WORDS = {"coach", "manager", "boss", "head-coach", "coaches", "coached", "trainer", "gaffer", "coaching",

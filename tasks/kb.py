@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
-RULES_VERSION = "1"  # bump when the rules in tasks/tag.py change what they tag
+RULES_VERSION = "2"  # bump when the rules in tasks/tag.py change what they tag
 KB_DIR = Path(__file__).resolve().parent.parent / "pressbox" / "kb"
 SPORTS_LABELS = ("TEAM", "COACH", "PLAYER", "COMPETITION", "VENUE")
 KB_LABELS = (*SPORTS_LABELS, "PLACE", "ORG")  # ORG: governing bodies and other non-team organisations

@@ -333,10 +333,12 @@ class SportsContext:
             return False  # "Elena Bovina (Russia)": a nationality
         if nxt is not None and nxt.is_title and nxt.is_alpha and nxt.lower_ not in TEAM_AFTER:
             return False  # part of a longer name: "USA Today", "Liverpool Echo"
-        after_poss = doc[span.end + 1] if span.end + 1 < len(doc) else None
-        if (nxt is not None and nxt.text in ("'s", "’s") and after_poss is not None
-                and after_poss.ent_type_ == "PERSON" and self._is_nation(span)):
+        if nxt is not None and nxt.text in ("'s", "’s") and self._names_person(doc, span.end + 1) \
+                and self._is_nation(span):
             return False  # "Nigeria's Jay-Jay Okocha": a nationality
+        of = span.start - 2 if prev is not None and prev.lower_ == "the" else span.start - 1
+        if of >= 1 and doc[of].lower_ == "of" and doc[of - 1].ent_type_ in PERSON_LABELS and self._is_nation(span):
+            return False  # "Samuel Kuffour of Ghana", "Jason Damoo of the Seychelles": a nationality
         score = 0
         if nxt is not None and nxt.lower_ in TEAM_AFTER:
             score += 2
@@ -353,6 +355,18 @@ class SportsContext:
         if score == 0:
             return sportsy
         return score > 0
+
+    @staticmethod
+    def _names_person(doc: Doc, i: int) -> bool:
+        """Does a person's name start at token i? A person entity, or two capitalised words that
+        the knowledge base does not know (the model often calls a foreign name an ORG)."""
+        if i >= len(doc):
+            return False
+        if doc[i].ent_type_ in PERSON_LABELS:
+            return True
+        pair = doc[i : i + 2]
+        return (len(pair) == 2 and all(t.is_title and t.is_alpha for t in pair)
+                and not any(t.ent_type_ in SPORTS_LABELS or t.ent_kb_id_ for t in pair))
 
     def _is_nation(self, span: Span) -> bool:
         """Is this the name of a country (a national team's alias)?"""

@@ -152,3 +152,12 @@ def test_knowledge_base_coaches_by_full_name_and_by_surname_in_context(tagger):
     assert ("Marcelo Bielsa", "COACH", "person/marcelo-bielsa") in tags
     assert ("Bielsa", "COACH", "person/marcelo-bielsa") in tags
     assert ("Elland Road", "VENUE", "venue/elland-road") in tags
+
+
+def test_a_country_before_a_players_name_is_his_nationality(tagger):
+    """'Tunisia's Rahdi Jaidi', 'Samuel Kuffour of Ghana': the country is a nationality (PLACE),
+    even when the model calls the foreign name an ORG; a possessive before a competition stays a team."""
+    got = labels(tagger, "Tunisia's Rahdi Jaidi and veteran defenders Samuel Kuffour of Ghana and South Africa's "
+                         "Lucas Radebe will all be playing in the charity match.")
+    assert "TEAM" not in got["Tunisia"] | got["Ghana"] | got["South Africa"]
+    assert labels(tagger, "England's Six Nations campaign starts against Wales at Twickenham.")["England"] == {"TEAM"}

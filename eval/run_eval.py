@@ -106,7 +106,7 @@ def eval_speed() -> None:
     import spacy
 
     from pressbox.settings import get_settings
-    from tasks.tag import EXCLUDED_COMPONENTS, get_tagger
+    from tasks.tag import EXCLUDED_COMPONENTS, PIPE_BATCH, get_tagger
 
     folder = SHARED / "corpus" / "texts"
     texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))] if folder.is_dir() else []
@@ -117,7 +117,7 @@ def eval_speed() -> None:
     bare = spacy.load(model, exclude=EXCLUDED_COMPONENTS)
     tagger = get_tagger(model)
     rates = {}
-    for name, run in (("bare model", lambda: list(bare.pipe(texts, batch_size=32))),
+    for name, run in (("bare model", lambda: list(bare.pipe(texts, batch_size=PIPE_BATCH))),
                       ("pressbox tagger", lambda: list(tagger.tag_texts(texts)))):
         run()  # warm up
         start = time.perf_counter()

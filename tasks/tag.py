@@ -304,6 +304,8 @@ class SportsContext:
         generic = GENERIC.get(span.label_)
         if generic is None:
             return None, ""
+        if generic == "ORG" and len(span) > 1 and self._after_nationality(doc, span):
+            generic = "PERSON"  # "South Africa's Lucas Radebe": the model took the foreign name for an ORG
         if generic == "PERSON":
             # a lone unknown word ("Scot", "Herald") is a player only with a role word beside it
             default = "PLAYER" if len(span) > 1 else "PERSON"
@@ -356,6 +358,13 @@ class SportsContext:
             return sportsy
         return score > 0
 
+    def _after_nationality(self, doc: Doc, span: Span) -> bool:
+        """Is the span right after "<country>'s", two capitalised words the KB does not know?"""
+        if span.start < 2 or doc[span.start - 1].text not in ("'s", "’s") or not self._names_person(doc, span.start):
+            return False
+        country = next((s for s in doc.ents if s.end == span.start - 1), None)
+        return country is not None and self._is_nation(country, fold(country.text))
+
     @staticmethod
     def _names_person(doc: Doc, i: int) -> bool:
         """Does a person's name start at token i? A person entity, or two capitalised words that
@@ -368,10 +377,10 @@ class SportsContext:
         return (len(pair) == 2 and all(t.is_title and t.is_alpha for t in pair)
                 and not any(t.ent_type_ in SPORTS_LABELS or t.ent_kb_id_ for t in pair))
 
-    def _is_nation(self, span: Span) -> bool:
-        """Is this the name of a country (a national team's alias)?"""
-        return any(e.label == "TEAM" and e.country and fold(e.country) == span.kb_id_
-                   for e in self.kb.by_alias.get(span.kb_id_, []))
+    def _is_nation(self, span: Span, key: str | None = None) -> bool:
+        """Is this the name of a country (a national team's alias)? `key`: the span's folded name."""
+        key = key or span.kb_id_
+        return any(e.label == "TEAM" and e.country and fold(e.country) == key for e in self.kb.by_alias.get(key, []))
 
     def _person_label(
         self, doc: Doc, span: Span, cues: dict[int, set[str]], sportsy: bool, default: str = "PLAYER"

@@ -160,4 +160,5 @@ def test_a_country_before_a_players_name_is_his_nationality(tagger):
     got = labels(tagger, "Tunisia's Rahdi Jaidi and veteran defenders Samuel Kuffour of Ghana and South Africa's "
                          "Lucas Radebe will all be playing in the charity match.")
     assert "TEAM" not in got["Tunisia"] | got["Ghana"] | got["South Africa"]
+    assert got["Rahdi Jaidi"] == {"PLAYER"} and got["Lucas Radebe"] == {"PLAYER"}  # the model said ORG
     assert labels(tagger, "England's Six Nations campaign starts against Wales at Twickenham.")["England"] == {"TEAM"}

@@ -15,7 +15,7 @@ from trafilatura.utils import load_html
 
 from schemas.records import Article, FeedEntry, FetchError, Response
 from tasks.blocks import body_text, prune
-from tasks.declared import Declared, read_declared
+from tasks.declared import Declared, parse_when, read_declared
 from tasks.feeds import canonicalize_url
 
 MIN_BODY_WORDS = 20  # fewer words than this is a stub (cookie wall, JS shell, paywall teaser)
@@ -57,18 +57,6 @@ class Extracted:
     dates: tuple[tuple[str, datetime], ...] = ()  # (source, when), best first: declared, then htmldate
     is_liveblog: bool = False
     paywalled: bool = False
-
-
-def _parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
-        try:
-            when = datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        return when if when.tzinfo else when.replace(tzinfo=UTC)
-    return None
 
 
 def plausible_date(when: datetime | None, fetched_at: datetime) -> datetime | None:
@@ -177,7 +165,7 @@ def extract_html(html: bytes | str, url: str | None = None, *, have_date: bool =
         page_text = _drop_title_line(body_text(doc.body), title)
     body, method = choose_body(page_text, declared, pruned)
     dates = [(source, when) for source, when in (("declared", declared.published),
-                                                  ("htmldate", _parse_date(doc.date) if doc else None)) if when]
+                                                  ("htmldate", parse_when(doc.date) if doc else None)) if when]
     liveblog = is_liveblog(declared, title)
     return Extracted(
         title=title,

@@ -49,6 +49,11 @@ def _objects(node: object) -> Iterator[dict]:
             stack.extend(v for k, v in item.items() if isinstance(v, (list, dict)) and k != "liveBlogUpdate")
 
 
+def _as_list(value: object) -> list:
+    """JSON-LD gives one value or a list of them."""
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def _types(obj: dict) -> set[str]:
     kind = obj.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
@@ -125,19 +130,15 @@ def read_declared(tree: lxml.html.HtmlElement) -> Declared:
             if isinstance(body, str) and body.strip():
                 bodies.append(html_to_text(body))
             if "LiveBlogPosting" in kinds:
-                posts = obj.get("liveBlogUpdate") or []
-                for post in posts if isinstance(posts, list) else [posts]:
+                for post in _as_list(obj.get("liveBlogUpdate")):
                     if isinstance(post, dict) and isinstance(post.get("articleBody"), str):
                         post_head = html_to_text(str(post.get("headline") or ""))
                         updates.append((post_head, html_to_text(post["articleBody"])))
-            parts = obj.get("hasPart")
-            parts = parts if isinstance(parts, list) else [parts]
-            for declared_free in [_free(obj.get("isAccessibleForFree"))] + [
-                _free(part.get("isAccessibleForFree")) for part in parts if isinstance(part, dict)
-            ]:
-                if declared_free is None:
-                    continue
-                free = declared_free if free is None else free and declared_free  # any "false" wins
+            # the article's own flag and its parts' ("hasPart": the paywalled section); any "false" wins
+            flags = [_free(x.get("isAccessibleForFree")) for x in [obj, *_as_list(obj.get("hasPart"))]
+                     if isinstance(x, dict)]
+            if declared := [f for f in flags if f is not None]:
+                free = all(declared) and free is not False
             published = published or parse_when(obj.get("datePublished"))
             if isinstance(obj.get("headline"), str) and not headline:
                 headline = obj["headline"].strip() or None

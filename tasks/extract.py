@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import trafilatura
-from trafilatura.settings import use_config
+from trafilatura.settings import Document, use_config
 from trafilatura.utils import load_html
 
 from schemas.records import Article, FeedEntry, FetchError, Response
@@ -156,30 +156,28 @@ def extract_html(html: bytes | str, url: str | None = None, *, have_date: bool =
         include_links=True,  # the block rules need to see link text; links are stripped afterwards
         date_extraction_params=QUICK_DATE_PARAMS if have_date or declared.published else DATE_PARAMS,
         config=_CONFIG,
-    )
-    if doc is None or doc.body is None:
-        page_text, pruned, title, description = "", Counter(), None, None
-    else:
-        title, description = doc.title or None, doc.description or None
+    ) or Document()  # nothing extracted: an empty document, so one path below serves every page
+    title, description = doc.title or None, doc.description or None
+    pruned, page_text = Counter(), ""
+    if doc.body is not None:
         pruned = prune(doc.body, title, description, doc.author)
         page_text = _drop_title_line(body_text(doc.body), title)
     body, method = choose_body(page_text, declared, pruned)
-    dates = [(source, when) for source, when in (("declared", declared.published),
-                                                  ("htmldate", parse_when(doc.date) if doc else None)) if when]
-    liveblog = is_liveblog(declared, title)
+    dates = [(source, when) for source, when in (("declared", declared.published), ("htmldate", parse_when(doc.date)))
+             if when]
     return Extracted(
         title=title,
         body=body,
-        author=doc.author or None if doc else None,
+        author=doc.author or None,
         published_at=dates[0][1] if dates else None,
-        language=_language(body, (doc.language if doc else None) or declared.language or lang),
-        site_name=doc.sitename or None if doc else None,
-        image_url=doc.image or None if doc else None,
-        canonical_url=doc.url or None if doc else None,
+        language=_language(body, doc.language or declared.language or lang),
+        site_name=doc.sitename or None,
+        image_url=doc.image or None,
+        canonical_url=doc.url or None,
         description=description,
         method=method,
         dates=tuple(dates),
-        is_liveblog=liveblog,
+        is_liveblog=is_liveblog(declared, title),
         paywalled=declared.accessible_for_free is False or len(body.split()) < MIN_BODY_WORDS,
     )
 

@@ -12,13 +12,14 @@ from prefect.states import State
 from flows import hold_warehouse
 from pressbox.settings import Settings, get_settings
 from tasks import load
-from tasks.tag import SportsTagger, get_tagger, tag_articles
+from tasks.enrich import enrich_articles
+from tasks.tag import SportsTagger, get_tagger
 
 
 @task(name="retag-batch", cache_policy=NO_CACHE)
 def retag_batch(db_path: Path, article_ids: list[str], tagger: SportsTagger) -> int:
     """Tag one batch of stored articles and replace their mentions in one transaction."""
-    return load.replace_tags(db_path, tag_articles(tagger, load.stored_articles(db_path, article_ids)))
+    return load.replace_tags(db_path, enrich_articles(tagger, load.stored_articles(db_path, article_ids)))
 
 
 @flow(name="pressbox-retag", log_prints=True)

@@ -9,7 +9,16 @@ from __future__ import annotations
 from schemas.records import Article, FeedEntry, FetchError, Response, TaggedArticle
 from tasks.extract import build_article
 from tasks.fetch import FetchFailure
-from tasks.tag import get_tagger, tag_articles
+from tasks.tag import SportsTagger, get_tagger, tag_articles
+
+
+def enrich_articles(tagger: SportsTagger, articles: list[Article]) -> list[TaggedArticle]:
+    """Tag articles, then run every enrichment that hangs off an article and its tags.
+
+    The one place the flow (new pages) and `pressbox retag` (stored articles) compute what is
+    stored per article, so a retag recomputes all of it.
+    """
+    return tag_articles(tagger, articles)
 
 
 def extract_and_tag(
@@ -27,4 +36,4 @@ def extract_and_tag(
             failures.append((entry, result))
         else:
             articles.append(result)
-    return tag_articles(get_tagger(model), articles), failures
+    return enrich_articles(get_tagger(model), articles), failures

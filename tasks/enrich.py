@@ -1,14 +1,18 @@
 """Enrich: the CPU-bound middle of the pipeline (pages -> articles -> mentions) for one batch.
 
 Pure apart from the cached tagger, so it runs the same in the flow's process or in a worker
-process of a pool (`tasks.pool`), which is how a run uses more than one core.
+process of a pool (`tasks.pool`), which is how a run uses more than one core. Every page is
+guarded: whatever one page raises becomes that page's failure record, never the batch's.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from schemas.records import Article, FeedEntry, FetchError, Response, TaggedArticle
-from tasks.extract import build_article
+from tasks.extract import MAX_BODY_CHARS, build_article
 from tasks.fetch import FetchFailure
+from tasks.pool import PageTimeout, page_time_limit
 from tasks.tag import SportsTagger, get_tagger, tag_articles
 
 
@@ -21,19 +25,56 @@ def enrich_articles(tagger: SportsTagger, articles: list[Article]) -> list[Tagge
     return tag_articles(tagger, articles)
 
 
+def page_error(url: str, stage: str, exc: BaseException, http_status: int | None = None) -> FetchError:
+    """What one page's unexpected exception records (stage `extract` or `tag`)."""
+    kind = ("page_timeout" if isinstance(exc, PageTimeout) else "memory_limit" if isinstance(exc, MemoryError)
+            else "recursion_limit" if isinstance(exc, RecursionError) else f"{stage}_error")
+    return FetchError(url=url, stage=stage, error_type=kind, message=f"{type(exc).__name__}: {exc}"[:1000],
+                      http_status=http_status, at=datetime.now(UTC))
+
+
 def extract_and_tag(
-    entries: list[FeedEntry], responses: list[Response | FetchFailure], model: str
+    entries: list[FeedEntry],
+    responses: list[Response | FetchFailure],
+    model: str,
+    max_body_chars: int = MAX_BODY_CHARS,
+    page_seconds: float = 0.0,
 ) -> tuple[list[TaggedArticle], list[tuple[FeedEntry, FetchError]]]:
-    """Fetched pages -> tagged articles; every page that yields nothing becomes a failure record."""
+    """Fetched pages -> tagged articles; every page that yields nothing becomes a failure record.
+
+    `page_seconds` (> 0) limits each page's extraction and tagging in time where a timer can
+    interrupt it (a worker's main thread); a worker that ignores it is stopped by the pool.
+    """
     articles: list[Article] = []
     failures: list[tuple[FeedEntry, FetchError]] = []
+    by_key: dict[tuple[str, str], FeedEntry] = {}
     for entry, resp in zip(entries, responses, strict=True):
         if isinstance(resp, FetchFailure):
             failures.append((entry, resp.to_error(entry.url, "page")))
             continue
-        result = build_article(entry, resp)
+        try:
+            with page_time_limit(page_seconds):
+                result = build_article(entry, resp, max_body_chars)
+        except (Exception, MemoryError) as exc:  # noqa: BLE001 - one page's failure is that page's record
+            failures.append((entry, page_error(entry.url, "extract", exc, resp.status)))
+            continue
         if isinstance(result, FetchError):
             failures.append((entry, result))
         else:
             articles.append(result)
-    return enrich_articles(get_tagger(model), articles), failures
+            by_key[(result.feed_id, result.entry_key)] = entry
+    tagger = get_tagger(model)
+    try:
+        with page_time_limit(page_seconds * len(articles)):
+            return enrich_articles(tagger, articles), failures
+    except (Exception, MemoryError):  # noqa: BLE001 - find the article at fault: tag them one by one
+        pass
+    tagged: list[TaggedArticle] = []
+    for article in articles:
+        try:
+            with page_time_limit(page_seconds):
+                tagged.extend(enrich_articles(tagger, [article]))
+        except (Exception, MemoryError) as exc:  # noqa: BLE001 - one article's failure is its own record
+            entry = by_key[(article.feed_id, article.entry_key)]
+            failures.append((entry, page_error(entry.url, "tag", exc, article.http_status)))
+    return tagged, failures

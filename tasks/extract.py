@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from collections import Counter
@@ -30,7 +31,10 @@ POST_PROBE_WORDS = 12  # a live post whose first words the page text already has
 LANGID_CHARS = 200  # agrees with the whole text on all 370 corpus texts tried; more only costs time
 FUTURE_SLACK = timedelta(days=1)  # clocks and timezones disagree a little; more is a wrong date
 MAX_AGE = timedelta(days=365 * 20)  # older than this at fetch time is a placeholder (1970, 1900), not news
+MAX_BODY_CHARS = 200_000  # default of the `max_body_chars` setting: the most text one article sends to spaCy
 _WORD = re.compile(r"\w+")
+_UNSAFE_CHARS = re.compile(r"[\ud800-\udfff\x00]")  # lone surrogates (from JSON escapes) and NULs: unstorable
+_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_-]+)""", re.IGNORECASE)
 _LIVE_TITLE = re.compile(r"(?:^|[\s:|\-–—])live(?:\s*[:|\-–—]|\s+(?:updates?|blog|reaction|coverage)\b|\s*$)"
                          r"|\bas it happened\b", re.IGNORECASE)
 DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
@@ -191,9 +195,18 @@ def _drop_title_line(body: str, title: str | None) -> str:
     return body
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number: no origin matches it
+        return ("", "", -1)
+    return parts.scheme, (parts.hostname or "").removeprefix("www."), port
+
+
 def _same_site(a: str, b: str) -> bool:
-    ha, hb = (urlsplit(u).hostname or "" for u in (a, b))
-    return ha.removeprefix("www.") == hb.removeprefix("www.")
+    """Same scheme, host (www. aside) and port: a page may not file itself under another origin."""
+    return _origin(a) == _origin(b)
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -214,9 +227,55 @@ def publication_date(entry: FeedEntry, ex: Extracted, fetched_at: datetime) -> t
     return None, None
 
 
-def build_article(entry: FeedEntry, response: Response) -> Article | FetchError:
-    """Turn a fetched page into an Article, falling back to the entry's summary for a stub body."""
-    ex = extract_html(response.content, response.final_url,
+def _cp1252_byte(err: UnicodeDecodeError) -> tuple[str, int]:
+    """Codec error handler: a byte that is not UTF-8 is read as Windows-1252 (Latin-1's superset)."""
+    return err.object[err.start : err.start + 1].decode("cp1252", errors="replace"), err.start + 1
+
+
+codecs.register_error("pressbox-cp1252", _cp1252_byte)
+
+
+def decode_page(content: bytes, content_type: str | None = None) -> bytes | str:
+    """A page declared (or presumed) UTF-8 that carries stray Latin-1 bytes, decoded byte-exactly.
+
+    Left as bytes (trafilatura guesses) when the page declares another charset or is valid UTF-8:
+    guessing a whole page's charset from a few stray bytes garbles every non-ASCII letter it has.
+    """
+    declared = re.search(r"charset\s*=\s*[\"']?([\w-]+)", content_type or "", re.IGNORECASE)
+    meta = _CHARSET.search(content[:4096])
+    charset = (declared.group(1) if declared else meta.group(1).decode() if meta else "utf-8").lower()
+    if charset.replace("_", "-") not in ("utf-8", "utf8"):
+        return content
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("utf-8", errors="pressbox-cp1252")
+
+
+def clean_text(text: str | None) -> str | None:
+    """Text safe to store and tag: lone surrogates become U+FFFD, NULs go."""
+    if text is None or not _UNSAFE_CHARS.search(text):
+        return text
+    return _UNSAFE_CHARS.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+def bound_body(body: str, method: str, max_chars: int) -> tuple[str, str]:
+    """Cut a body longer than `max_chars` at a word boundary; the method records the cut."""
+    if len(body) <= max_chars:
+        return body, method
+    cut = body.rfind(" ", 0, max_chars + 1)
+    short = body[: cut if cut > max_chars // 2 else max_chars].rstrip()
+    return short, f"{method}+truncated({len(body)}->{len(short)} chars)"
+
+
+def build_article(entry: FeedEntry, response: Response, max_body_chars: int = MAX_BODY_CHARS) -> Article | FetchError:
+    """Turn a fetched page into an Article, falling back to the entry's summary for a stub body.
+
+    Bodies longer than `max_body_chars` are truncated (noted in extraction_method): spaCy refuses
+    texts over 1,000,000 characters and its memory grows with the text.
+    """
+    html = decode_page(response.content, response.headers.get("content-type"))
+    ex = extract_html(html, response.final_url,
                       have_date=plausible_date(entry.published_at, response.fetched_at) is not None)
     canonical = entry.canonical_url
     # Follow rel=canonical only within the same site: a page may not claim another site's article.
@@ -231,6 +290,7 @@ def build_article(entry: FeedEntry, response: Response) -> Article | FetchError:
         fallback = entry.summary or ex.description
         if fallback and len(fallback.split()) > len(body.split()):
             body, method = fallback, "feed_summary" if entry.summary else "meta_description"
+    body, method = bound_body(clean_text(body) or "", method, max_body_chars)
     if not body:
         kind, _, detail = (ex.refused or "no_body: page yielded no text").partition(": ")
         return FetchError(
@@ -239,7 +299,7 @@ def build_article(entry: FeedEntry, response: Response) -> Article | FetchError:
             http_status=response.status, at=datetime.now(UTC),
         )
     published, source = publication_date(entry, ex, response.fetched_at)
-    title = ex.title or entry.title
+    title = clean_text(ex.title or entry.title)
     return Article(
         article_id=article_id_for(canonical),
         url=entry.url,
@@ -248,13 +308,13 @@ def build_article(entry: FeedEntry, response: Response) -> Article | FetchError:
         entry_key=entry.entry_key,
         title=title,
         body=body,
-        summary=entry.summary or ex.description,
-        author=ex.author or entry.author,
+        summary=clean_text(entry.summary or ex.description),
+        author=clean_text(ex.author or entry.author),
         published_at=published,
         fetched_at=response.fetched_at,
         language=ex.language or entry.language,
-        site_name=ex.site_name,
-        image_url=ex.image_url,
+        site_name=clean_text(ex.site_name),
+        image_url=clean_text(ex.image_url),
         content_hash=content_hash(title, body),
         extraction_method=method,
         word_count=len(body.split()),

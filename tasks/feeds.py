@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,17 @@ from schemas.records import FeedConfig, FeedEntry
 
 # feedparser sanitises summaries; we keep text only, bounded.
 MAX_SUMMARY_CHARS = 5000
+MAX_ENTITY_EXPANSION = 1_000_000  # bytes the DTD's own entities may add to a feed when expanded
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_ENTITY_DECL = re.compile(rb"""<!ENTITY\s+(%\s*)?([\w.:-]+)\s+(?:"([^"]*)"|'([^']*)')?[^>]*>""")
+_UNSAFE = re.compile(r"[\ud800-\udfff\x00\uffff]")
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+BAD_CHAR_REF = b"&#xFFFF;"  # a noncharacter every parser decodes; _text drops the field holding it
+
+
+def _bad_char_ref(match: re.Match[bytes]) -> bytes:
+    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+    return BAD_CHAR_REF if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match.group()
 
 
 class FeedsFileError(ValueError):
@@ -76,10 +88,39 @@ def _when(entry: dict, key: str) -> datetime | None:
 
 
 def _text(value: object, limit: int) -> str | None:
+    """Whitespace-normalised text; a value with a character no store can hold (a lone surrogate from
+    `&#xD800;`, a NUL) is lost, not the item or the feed."""
     if not value:
         return None
     text = " ".join(str(value).split())
+    if _UNSAFE.search(text):
+        return None
     return text[:limit] or None
+
+
+def bound_entities(content: bytes) -> bytes:
+    """Remove the feed's own entity declarations when expanding them would exceed
+    MAX_ENTITY_EXPANSION (or when they nest): no parser, strict or lenient, then expands them.
+
+    feedparser's lenient parser expands "safe" plain entities without any cap, so one 1 MiB entity
+    referenced 600 times costs gigabytes; this estimate (value length x references) is exact for
+    plain entities, and nested ones are refused outright.
+    """
+    first = _FIRST_ELEMENT.search(content)
+    cut = first.start() if first else len(content)
+    head, body = content[:cut], content[cut:]
+    if b"<!ENTITY" not in head:
+        return content
+    total = 0
+    for param, name, dq, sq in _ENTITY_DECL.findall(head):
+        value = dq or sq
+        if param or b"&" in value or b"%" in value:
+            total = MAX_ENTITY_EXPANSION + 1
+            break
+        total += len(value) * body.count(b"&" + name + b";")
+    if total <= MAX_ENTITY_EXPANSION:
+        return content
+    return _ENTITY_DECL.sub(b"", head) + body
 
 
 def html_to_text(fragment: str | None) -> str | None:
@@ -112,8 +153,38 @@ def parse_feed(
     headers = {"content-location": base_url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(content, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    # a reference to a character that cannot exist (&#xD800;) crashes feedparser's lenient parser
+    content = _CHAR_REF.sub(_bad_char_ref, bound_entities(content))
+    parsed = feedparser.parse(content, response_headers=headers, sanitize_html=True,
+                              resolve_relative_uris=True)
     return _entries(parsed, feed, base_url, max_entries)
+
+
+def _entry(raw: dict, parsed: feedparser.FeedParserDict, feed: FeedConfig, base_url: str) -> FeedEntry | None:
+    """One item as a FeedEntry, or None when it has no usable http(s) link."""
+    link = _text(raw.get("link"), 10_000) or next(
+        (h for lk in raw.get("links", []) if (h := _text(lk.get("href"), 10_000))), None
+    )
+    if not link:
+        return None
+    try:
+        url = urljoin(base_url, link)
+    except ValueError:  # an unparseable link (bad IPv6 literal, ...) loses its item only
+        return None
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return FeedEntry(
+        feed_id=feed.feed_id,
+        entry_key=_text(raw.get("id"), 1000) or url,
+        url=url,
+        canonical_url=canonicalize_url(url),
+        title=_text(raw.get("title"), 1000),
+        summary=html_to_text(raw.get("summary")),
+        author=_text(raw.get("author"), 300),
+        published_at=_when(raw, "published") or _when(raw, "updated"),
+        updated_at=_when(raw, "updated"),
+        language=feed.language or _text(parsed.get("feed", {}).get("language"), 20),
+    )
 
 
 def _entries(
@@ -122,38 +193,18 @@ def _entries(
     """Entries of a parsed feed (see parse_feed)."""
     exc = parsed.get("bozo_exception")
     # A missing or text/html Content-Type is no fault of the XML; only report real parse trouble.
-    bozo = None if not parsed.bozo or isinstance(exc, feedparser.NonXMLContentType) else f"{type(exc).__name__}: {exc}"
+    bozo = (None if not parsed.bozo or isinstance(exc, feedparser.NonXMLContentType)
+            else _UNSAFE.sub("?", f"{type(exc).__name__}: {exc}"))
     raw_entries = parsed.entries or []
     if not raw_entries and not parsed.get("version"):
         raise ValueError(bozo or "not a feed (no RSS/Atom/RDF root element)")
     entries: list[FeedEntry] = []
     keys: set[str] = set()
     for raw in raw_entries:
-        link = raw.get("link") or next(
-            (lk.get("href") for lk in raw.get("links", []) if lk.get("href")), None
-        )
-        if not link:
+        entry = _entry(raw, parsed, feed, base_url)
+        if entry is None or entry.entry_key in keys:
             continue
-        url = urljoin(base_url, link.strip())
-        if urlsplit(url).scheme not in ("http", "https"):
-            continue
-        key = _text(raw.get("id"), 1000) or url
-        if key in keys:
-            continue
-        keys.add(key)
-        entries.append(
-            FeedEntry(
-                feed_id=feed.feed_id,
-                entry_key=key,
-                url=url,
-                canonical_url=canonicalize_url(url),
-                title=_text(raw.get("title"), 1000),
-                summary=html_to_text(raw.get("summary")),
-                author=_text(raw.get("author"), 300),
-                published_at=_when(raw, "published") or _when(raw, "updated"),
-                updated_at=_when(raw, "updated"),
-                language=feed.language or _text(parsed.get("feed", {}).get("language"), 20),
-            )
-        )
+        keys.add(entry.entry_key)
+        entries.append(entry)
     entries.sort(key=lambda e: e.published_at or datetime.min.replace(tzinfo=UTC), reverse=True)
     return entries[:max_entries], len(raw_entries), bozo

@@ -8,6 +8,7 @@ import random
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -26,6 +27,12 @@ RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 GONE_STATUS = {404, 410}
 MAX_RETRY_AFTER = 60.0  # seconds: a server asking for longer is recorded, not waited for
 ROBOTS_MAX_BYTES = 512 * 1024
+HEADER_ALLOWANCE = 1024 * 1024  # wire bytes beyond the body cap a whole exchange may use (headers, 1xx, hops)
+REDIRECT_STATUS = {301, 302, 303, 307, 308}
+TIMEOUT_ERRORS = {"timeout", "deadline"}  # what counts toward a host's breaker
+# IPv6 ranges that carry an IPv4 address inside: judged by that address (::a.b.c.d, NAT64, 6to4)
+_EMBEDS_IPV4 = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b::/96"),
+                ipaddress.ip_network("64:ff9b:1::/48"))
 
 
 class FetchFailure(Exception):
@@ -58,10 +65,68 @@ class BlockedAddress(Exception):
 
 
 def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """True for globally routable unicast addresses.
+
+    An IPv6 address that embeds an IPv4 one (mapped, compatible `::7f00:2`, NAT64 `64:ff9b::/96`,
+    6to4 `2002::/16`, Teredo) is public only if the IPv4 address inside is.
+    """
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if inner is None and any(ip in net for net in _EMBEDS_IPV4):
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None:
+            return is_public(inner) and ip.is_global
     return ip.is_global and not ip.is_multicast
+
+
+class DeadlineExceeded(Exception):
+    """The request's whole-exchange deadline passed (raised from inside a socket read)."""
+
+
+class WireCapExceeded(Exception):
+    """More bytes arrived on the wire for one request than its caps allow."""
+
+
+class _Exchange:
+    """The request this thread is making: its deadline and how many wire bytes it may read."""
+
+    def __init__(self, deadline: float, wire_cap: int):
+        self.deadline, self.wire_cap, self.wire = deadline, wire_cap, 0
+
+
+_current = threading.local()  # .exchange: the _Exchange of the request in flight on this thread
+
+
+class GuardedStream(SyncStream):
+    """A socket stream whose every read and write ends by the request's deadline.
+
+    Each blocking call gets the time left as its socket timeout, so the kernel cuts off whatever
+    the server does (headers a byte a second, endless 1xx, redirect bodies, empty deflate blocks)
+    at the deadline; wire bytes are counted against the request's cap as they arrive.
+    """
+
+    def _time_left(self, timeout: float | None) -> float | None:
+        exchange = getattr(_current, "exchange", None)
+        if exchange is None:
+            return timeout
+        left = exchange.deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineExceeded("request deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Read within the deadline, counting wire bytes."""
+        data = super().read(max_bytes, self._time_left(timeout))
+        exchange = getattr(_current, "exchange", None)
+        if exchange is not None:
+            exchange.wire += len(data)
+            if exchange.wire > exchange.wire_cap:
+                raise WireCapExceeded(f"more than {exchange.wire_cap} bytes on the wire")
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Write within the deadline."""
+        super().write(buffer, self._time_left(timeout))
 
 
 class GuardedBackend(SyncBackend):
@@ -85,6 +150,10 @@ class GuardedBackend(SyncBackend):
             if not is_public(ip) and not self.allowlist.allows(host, ip):
                 raise BlockedAddress(f"{host} resolves to non-public address {ip} (see allow_private_hosts)")
             sock = socket.socket(family, socktype, proto)
+            exchange = getattr(_current, "exchange", None)
+            if exchange is not None:
+                left = exchange.deadline - time.monotonic()
+                timeout = max(0.001, left if timeout is None else min(timeout, left))
             try:
                 sock.settimeout(timeout)
                 sock.connect(sockaddr)
@@ -96,7 +165,7 @@ class GuardedBackend(SyncBackend):
                 last_exc = exc
                 continue
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return SyncStream(sock)
+            return GuardedStream(sock)
         raise httpcore.ConnectError(f"could not connect to {host}:{port}: {last_exc}")
 
 
@@ -113,8 +182,7 @@ def make_client(settings: Settings) -> httpx.Client:
         transport=transport,
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-        follow_redirects=True,
-        max_redirects=settings.max_redirects,
+        follow_redirects=False,  # followed by Fetcher itself, so a redirect's body is never read
         trust_env=False,
     )
 
@@ -133,6 +201,67 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class _Inflater:
+    """One gzip/deflate layer whose output is capped, however small its input."""
+
+    def __init__(self, encoding: str, cap: int):
+        self.gzip = encoding in ("gzip", "x-gzip")
+        self.cap, self.size, self.started = cap, 0, False
+        self.raw_deflate = False
+        self._d = self._new()
+
+    def _new(self) -> zlib._Decompress:
+        return zlib.decompressobj(31 if self.gzip else -zlib.MAX_WBITS if self.raw_deflate else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> bytes:
+        """Decode what `data` completes, never producing more than the cap in all."""
+        out = bytearray()
+        while data:
+            if self._d.eof:
+                if not data.strip(b"\x00\r\n\t "):
+                    break  # padding after the stream: harmless
+                if not (self.gzip and data[:2] == b"\x1f\x8b"):
+                    raise httpx.DecodingError("data after the end of the compressed stream")
+                self._d = self._new()  # another gzip member
+            try:
+                piece = self._d.decompress(data, self.cap - self.size + 1)
+            except zlib.error as exc:
+                if self.gzip or self.started or self.raw_deflate:
+                    raise httpx.DecodingError(f"bad compressed data: {exc}") from exc
+                self.raw_deflate = True  # "deflate" sent without its zlib header, as some servers do
+                self._d = self._new()
+                continue
+            self.started = True
+            self.size += len(piece)
+            if self.size > self.cap:
+                raise FetchFailure("too_large", f"body exceeds cap of {self.cap} bytes (decoded)", 200)
+            out += piece
+            data = self._d.unused_data if self._d.eof else self._d.unconsumed_tail
+        return bytes(out)
+
+
+class BoundedDecoder:
+    """Content-Encoding layers undone one by one, each capped (stacked encodings, bombs)."""
+
+    def __init__(self, header: str, cap: int):
+        names = [e.strip().lower() for e in header.split(",") if e.strip() and e.strip().lower() != "identity"]
+        unknown = [n for n in names if n not in ("gzip", "x-gzip", "deflate")]
+        if unknown:
+            raise httpx.DecodingError(f"unsupported Content-Encoding {', '.join(unknown)}")
+        self.cap = cap
+        self.size = 0
+        self.layers = [_Inflater(n, cap) for n in reversed(names)]  # the last applied is undone first
+
+    def feed(self, data: bytes) -> bytes:
+        """Decoded bytes for the next raw chunk."""
+        for layer in self.layers:
+            data = layer.feed(data)
+        self.size += len(data)
+        if self.size > self.cap:
+            raise FetchFailure("too_large", f"body exceeds cap of {self.cap} bytes", 200)
+        return data
 
 
 class HostGate:
@@ -170,6 +299,8 @@ class Fetcher:
         self.gate = HostGate(settings.per_host_concurrency, settings.per_host_interval)
         self._robots: dict[str, Protego | FetchFailure | None] = {}
         self._robots_lock = threading.Lock()
+        self._timeouts: dict[str, int] = {}  # host -> consecutive timeouts in this run (the breaker)
+        self._breaker_lock = threading.Lock()
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -183,50 +314,25 @@ class Fetcher:
 
     # -- one request ----------------------------------------------------------------------------
     def _once(self, url: str, max_bytes: int, headers: dict[str, str]) -> Response:
-        deadline = time.monotonic() + self.settings.request_deadline
-        started = datetime.now(UTC)
+        """One request with its redirects, all under one deadline and one wire-byte budget."""
         t0 = time.monotonic()
+        deadline = t0 + self.settings.request_deadline
+        _current.exchange = _Exchange(deadline, max_bytes + HEADER_ALLOWANCE)
         try:
-            with self.client.stream("GET", url, headers=headers) as resp:
-                chunks: list[bytes] = []
-                size = 0
-                if resp.status_code == 200:
-                    declared = resp.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > max_bytes and "content-encoding" not in resp.headers:
-                        raise FetchFailure("too_large", f"Content-Length {declared} exceeds cap {max_bytes}", 200)
-                    # iter_bytes decodes gzip/deflate; the cap applies to decoded bytes (bomb-safe).
-                    for chunk in resp.iter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise FetchFailure("too_large", f"body exceeds cap of {max_bytes} bytes", 200)
-                        if time.monotonic() > deadline:
-                            raise FetchFailure(
-                                "deadline",
-                                f"body not received within {self.settings.request_deadline}s",
-                                retryable=True,
-                            )
-                        chunks.append(chunk)
-                return Response(
-                    requested_url=url,
-                    final_url=str(resp.url),
-                    status=resp.status_code,
-                    content=b"".join(chunks),
-                    content_type=resp.headers.get("content-type", "").split(";")[0].strip().lower(),
-                    headers={k.lower(): v for k, v in resp.headers.items()},
-                    fetched_at=started,
-                    elapsed=time.monotonic() - t0,
-                    redirects=len(resp.history),
-                )
+            return self._follow(url, max_bytes, headers, deadline, t0)
+        except (DeadlineExceeded, httpx.TimeoutException) as exc:
+            if time.monotonic() >= deadline - 0.05:
+                raise FetchFailure("deadline", f"no complete response within {self.settings.request_deadline}s",
+                                   retryable=True) from exc
+            raise FetchFailure("timeout", f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        except WireCapExceeded as exc:
+            raise FetchFailure("too_large", str(exc)) from exc
         except BlockedAddress as exc:
             raise FetchFailure("blocked_address", str(exc)) from exc
         except DNSFailure as exc:
             raise FetchFailure("dns_error", str(exc), retryable=True) from exc
-        except httpx.TooManyRedirects as exc:
-            raise FetchFailure("too_many_redirects", str(exc)) from exc
         except httpx.UnsupportedProtocol as exc:
             raise FetchFailure("unsupported_scheme", str(exc)) from exc
-        except httpx.TimeoutException as exc:
-            raise FetchFailure("timeout", f"{type(exc).__name__}: {exc}", retryable=True) from exc
         except httpx.DecodingError as exc:
             raise FetchFailure("decoding_error", str(exc)) from exc
         except httpx.ConnectError as exc:
@@ -234,6 +340,50 @@ class Fetcher:
             raise FetchFailure(kind, str(exc) or type(exc).__name__, retryable=kind == "connect_error") from exc
         except (httpx.TransportError, httpx.InvalidURL, httpx.StreamError) as exc:
             raise FetchFailure("transport_error", f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        finally:
+            _current.exchange = None
+
+    def _follow(self, url: str, max_bytes: int, headers: dict[str, str], deadline: float, t0: float) -> Response:
+        """GET, following redirects by hand: a redirect's body is never read, only its Location."""
+        started = datetime.now(UTC)
+        current = url
+        for hop in range(self.settings.max_redirects + 1):
+            resp = self.client.send(self.client.build_request("GET", current, headers=headers), stream=True)
+            try:
+                location = resp.headers.get("location")
+                if resp.status_code in REDIRECT_STATUS and location:
+                    current = str(resp.url.join(location.strip()))
+                    if urlsplit(current).scheme not in ("http", "https"):
+                        raise FetchFailure("unsupported_scheme", f"redirect to a non-http(s) URL: {current[:200]}")
+                    continue
+                content = self._body(resp, max_bytes, deadline) if resp.status_code == 200 else b""
+                return Response(
+                    requested_url=url,
+                    final_url=str(resp.url),
+                    status=resp.status_code,
+                    content=content,
+                    content_type=resp.headers.get("content-type", "").split(";")[0].strip().lower(),
+                    headers={k.lower(): v for k, v in resp.headers.items()},
+                    fetched_at=started,
+                    elapsed=time.monotonic() - t0,
+                    redirects=hop,
+                )
+            finally:
+                resp.close()  # unread: the connection is dropped, not drained
+        raise FetchFailure("too_many_redirects", f"more than {self.settings.max_redirects} redirects")
+
+    def _body(self, resp: httpx.Response, max_bytes: int, deadline: float) -> bytes:
+        """The decoded body, capped per decoding layer and in time."""
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes and "content-encoding" not in resp.headers:
+            raise FetchFailure("too_large", f"Content-Length {declared} exceeds cap {max_bytes}", 200)
+        decoder = BoundedDecoder(resp.headers.get("content-encoding", ""), max_bytes)
+        chunks: list[bytes] = []
+        for raw in resp.iter_raw():
+            chunks.append(decoder.feed(raw))
+            if time.monotonic() > deadline:  # decoding is CPU: the socket's deadline cannot see it
+                raise DeadlineExceeded("request deadline passed while decoding")
+        return b"".join(chunks)
 
     def get(
         self,
@@ -248,16 +398,21 @@ class Fetcher:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchFailure("unsupported_scheme", f"not an http(s) URL: {url[:200]}")
         ok = set(ok_statuses)
+        host = parts.hostname
         attempt = 0
         while True:
+            self._check_breaker(host)
             try:
-                resp = self.gate.run(parts.hostname, lambda: self._once(url, max_bytes, headers or {}))
+                resp = self.gate.run(host, lambda: self._once(url, max_bytes, headers or {}))
             except FetchFailure as exc:
-                if exc.retryable and attempt < self.retries:
+                self._note(host, exc.error_type in TIMEOUT_ERRORS)
+                # a request that used its whole deadline is not tried again at once: that triples the cost
+                if exc.retryable and exc.error_type != "deadline" and attempt < self.retries:
                     attempt += 1
                     time.sleep(self._backoff(attempt))
                     continue
                 raise
+            self._note(host, False)
             if resp.status in ok:
                 return resp
             retryable = resp.status in RETRYABLE_STATUS
@@ -268,6 +423,19 @@ class Fetcher:
                 continue
             kind = "gone" if resp.status in GONE_STATUS else f"http_{resp.status}"
             raise FetchFailure(kind, f"HTTP {resp.status}", resp.status, retryable=retryable)
+
+    def _check_breaker(self, host: str) -> None:
+        """Fail fast once a host has timed out `host_breaker_timeouts` times in a row in this run."""
+        limit = self.settings.host_breaker_timeouts
+        with self._breaker_lock:
+            tripped = limit > 0 and self._timeouts.get(host, 0) >= limit
+        if tripped:
+            raise FetchFailure("host_unresponsive", f"{host} timed out {limit} times in a row in this run; "
+                               "its pages wait for the next run", retryable=True)
+
+    def _note(self, host: str, timed_out: bool) -> None:
+        with self._breaker_lock:
+            self._timeouts[host] = self._timeouts.get(host, 0) + 1 if timed_out else 0
 
     @staticmethod
     def _backoff(attempt: int) -> float:

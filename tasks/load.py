@@ -31,6 +31,7 @@ VIEWS_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "views"
 SUMMARY_METHODS = {"feed_summary", "meta_description"}
 PERMANENT_ERRORS = {"gone", "not_html", "robots_disallowed", "blocked_address", "too_large", "unsupported_scheme",
                     "no_body", "empty_body", "dom_too_large"}
+UNTRIED_ERRORS = {"host_unresponsive"}  # the page was never requested: recorded, but no attempt spent
 LOCK_ERRORS = ("Could not set lock", "Conflicting lock", "database is locked")
 
 
@@ -89,7 +90,7 @@ def transaction(db_path: Path | str, wait: float = 30.0) -> Iterator[duckdb.Duck
 @contextlib.contextmanager
 def run_lock(db_path: Path | str, wait: float = 0.0) -> Iterator[None]:
     """Hold `<db>.lock` for a whole run, so two ingests never interleave on one warehouse."""
-    path = Path(f"{db_path}.lock")
+    path = Path(f"{Path(db_path).resolve()}.lock")  # resolved: a symlinked --db shares the lock
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait
@@ -256,10 +257,14 @@ def record_feeds(db_path: Path, run_id: str, results: Sequence[FeedResult]) -> i
                    ON CONFLICT (feed_id, entry_key) DO UPDATE SET
                      last_seen_at = excluded.last_seen_at,
                      title = excluded.title, summary = excluded.summary, updated_at = excluded.updated_at,
-                     -- an entry the publisher updated is fetched again
-                     status = CASE WHEN excluded.updated_at > feed_entries.updated_at
+                     -- a guid whose link changed points at its new page
+                     url = excluded.url, canonical_url = excluded.canonical_url,
+                     -- an entry the publisher updated (or moved) is fetched again
+                     status = CASE WHEN excluded.canonical_url <> feed_entries.canonical_url THEN 'pending'
+                                   WHEN excluded.updated_at > feed_entries.updated_at
                                    AND feed_entries.status <> 'gone' THEN 'pending' ELSE feed_entries.status END,
-                     attempts = CASE WHEN excluded.updated_at > feed_entries.updated_at THEN 0
+                     attempts = CASE WHEN excluded.canonical_url <> feed_entries.canonical_url
+                                       OR excluded.updated_at > feed_entries.updated_at THEN 0
                                      ELSE feed_entries.attempts END""",
                 [now, now],
             )
@@ -330,8 +335,13 @@ def load_batch(
     failures: Sequence[tuple[FeedEntry, FetchError]],
     max_attempts: int,
     wait: float = 30.0,
+    count_in_run: bool = False,
 ) -> LoadCounts:
-    """Upsert a batch of tagged articles and record its failures, all in one transaction."""
+    """Upsert a batch of tagged articles and record its failures, all in one transaction.
+
+    `count_in_run`: add the batch's counts to its run's row in the same transaction, so a run
+    killed later still shows what it loaded.
+    """
     counts = LoadCounts()
     now = datetime.now(UTC)
     # two entries of one batch can lead to the same article: keep one
@@ -370,6 +380,13 @@ def load_batch(
         _mark_entries(con, tagged, failures, max_attempts)
         counts.failed = len(failures)
         _insert_errors(con, run_id, [e for _, e in failures])
+        if count_in_run:
+            con.execute(
+                """UPDATE runs SET articles_new = articles_new + ?, articles_updated = articles_updated + ?,
+                     articles_unchanged = articles_unchanged + ?, articles_failed = articles_failed + ?,
+                     mentions = mentions + ? WHERE run_id = ?""",
+                [counts.new, counts.updated, counts.unchanged, counts.failed, counts.mentions, run_id],
+            )
     return counts
 
 
@@ -451,11 +468,13 @@ def _mark_entries(
         )
     for entry, err in failures:
         permanent = err.error_type in PERMANENT_ERRORS and not err.retryable
+        tried = err.error_type not in UNTRIED_ERRORS
         con.execute(
-            """UPDATE feed_entries SET attempts = attempts + 1, last_error = ?,
-                 status = CASE WHEN ? THEN 'gone' WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END
+            """UPDATE feed_entries SET attempts = attempts + ?, last_error = ?,
+                 status = CASE WHEN ? THEN 'gone' WHEN attempts + ? >= ? THEN 'failed' ELSE 'pending' END
                WHERE feed_id = ? AND entry_key = ?""",
-            [f"{err.error_type}: {err.message}"[:500], permanent, max_attempts, entry.feed_id, entry.entry_key],
+            [int(tried), f"{err.error_type}: {err.message}"[:500], permanent, int(tried), max_attempts,
+             entry.feed_id, entry.entry_key],
         )
 
 

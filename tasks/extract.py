@@ -31,7 +31,7 @@ POST_PROBE_WORDS = 12  # a live post whose first words the page text already has
 LANGID_CHARS = 200  # agrees with the whole text on all 370 corpus texts tried; more only costs time
 FUTURE_SLACK = timedelta(days=1)  # clocks and timezones disagree a little; more is a wrong date
 MAX_AGE = timedelta(days=365 * 20)  # older than this at fetch time is a placeholder (1970, 1900), not news
-MAX_BODY_CHARS = 200_000  # default of the `max_body_chars` setting: the most text one article sends to spaCy
+MAX_BODY_CHARS = 100_000  # default of the `max_body_chars` setting: the most text one article sends to spaCy
 _WORD = re.compile(r"\w+")
 _UNSAFE_CHARS = re.compile(r"[\ud800-\udfff\x00]")  # lone surrogates (from JSON escapes) and NULs: unstorable
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_-]+)""", re.IGNORECASE)

@@ -32,6 +32,7 @@ from schemas.records import FeedEntry, FetchError, TaggedArticle
 
 PRELOAD = ["tasks.lifeline", "tasks.enrich"]  # our lifeline first; then spaCy, trafilatura and our stages
 PR_SET_PDEATHSIG = 1
+DEATHS = {"worker_crashed", "page_timeout"}  # error types of pages whose worker died
 EXIT_PAGE_TIMEOUT = 86  # a worker's own watchdog ended it: a page outran its time limit
 START_SECONDS = 120.0  # a fresh worker loads the model before its first page (slow on a busy machine)
 Batch = tuple[list[TaggedArticle], list[tuple[FeedEntry, FetchError]]]
@@ -89,6 +90,10 @@ def _init_worker(model: str, memory_mb: int, run_pid: int) -> None:
     from tasks.tag import get_tagger
 
     get_tagger(model)  # load the model once per worker, before the first batch arrives
+    from tasks.extract import extract_html
+
+    # the first page loads what trafilatura, htmldate and langid load lazily: do it before any time limit
+    extract_html("<html><body><article><p>" + "The match ended in a draw. " * 10 + "</p></article></body></html>")
     if memory_mb > 0:
         with open("/proc/self/statm") as fh:  # first field: virtual size in pages
             used = int(fh.read().split()[0]) * resource.getpagesize()
@@ -155,6 +160,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._solo_lock = threading.Lock()  # suspects are bisected one at a time: a crash then names its page
         self._generation = 0
+        self._solo: ProcessPoolExecutor | None = None  # where suspects are bisected, made on the first crash
         self.crashes = 0
         start_fork_server()
         self._main = self._executor(workers)
@@ -196,8 +202,9 @@ class WorkerPool:
 
     def _bisect(self, entries: list[FeedEntry], responses: list) -> Batch:
         """Run a suspect batch in a one-worker pool, halving it on every death until the page is alone."""
-        solo = self._executor(1)
-        procs = []
+        if self._solo is None:
+            self._solo = self._executor(1)
+        solo, procs = self._solo, []
         try:
             future = solo.submit(self.fn, entries, responses, self.model, self.max_body_chars, self.page_seconds)
             procs = list(solo._processes.values())  # noqa: SLF001 - the exit code says why it died
@@ -205,20 +212,23 @@ class WorkerPool:
         except (BrokenProcessPool, FutureTimeout) as exc:
             stalled = isinstance(exc, FutureTimeout)
             _kill(procs)
-        finally:
+            self._solo = None
             solo.shutdown(wait=False, cancel_futures=True)
         if len(entries) == 1:
-            code = None if stalled else next((p.exitcode for p in procs if p.exitcode not in (None, 0)), None)
-            if not stalled:
-                code = code if code is not None else 1
+            code = None if stalled else next((p.exitcode for p in procs if p.exitcode not in (None, 0)), 1)
             return [], [(entries[0], _died(entries[0], responses[0], code, self.page_seconds))]
         mid = len(entries) // 2
         first, second = self._bisect(entries[:mid], responses[:mid]), self._bisect(entries[mid:], responses[mid:])
+        if not first[0] and not second[0] and all(e.error_type in DEATHS for _, e in first[1] + second[1]):
+            # every page killed its worker: the workers cannot run at all (a broken install, no memory)
+            raise RuntimeError(f"worker processes die on every page ({first[1][0][1].message}); see the log")
         return first[0] + second[0], first[1] + second[1]
 
     def close(self) -> None:
         """Stop the workers (they also stop on their own if this process dies)."""
         self._main.shutdown(wait=True, cancel_futures=True)
+        if self._solo is not None:
+            self._solo.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -236,6 +246,6 @@ def _kill(procs: list) -> None:
 
 
 def make_pool(workers: int, model: str, memory_mb: int = 0, page_seconds: float = 0.0,
-              max_body_chars: int = 200_000) -> WorkerPool:
+              max_body_chars: int = 100_000) -> WorkerPool:
     """`workers` processes, each with the tagger loaded, forked from the (early) fork server."""
     return WorkerPool(workers, model, memory_mb, page_seconds, max_body_chars)

@@ -33,38 +33,62 @@ class FeedsFileError(ValueError):
     """The feeds file is missing, not TOML, or lists an invalid feed."""
 
 
+FEED_KEYS = {"id": True, "url": True, "name": True, "sport": False, "league": False, "language": False}  # key: required
+
+
 def load_feeds_file(path: Path) -> list[FeedConfig]:
-    """Read `[[feeds]]` (id, url, name; optional sport, league, language) from a TOML file."""
+    """Read `[[feeds]]` (id, url, name; optional sport, league, language) from a TOML file.
+
+    Every mistake is one FeedsFileError line naming the file, the feed and the key: a missing,
+    unknown or non-string key, a URL that is not http(s) or has no host, a duplicate id.
+    """
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise FeedsFileError(f"feeds file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise FeedsFileError(f"{path}: not valid TOML: {exc}") from exc
+    if unknown := sorted(set(data) - {"feeds"}):
+        raise FeedsFileError(f"{path}: unknown top-level key(s) {', '.join(unknown)} (only [[feeds]] tables)")
+    items = data.get("feeds", [])
+    if not isinstance(items, list):
+        raise FeedsFileError(f"{path}: feeds must be [[feeds]] tables, got {type(items).__name__}")
     feeds: list[FeedConfig] = []
     seen: set[str] = set()
-    for i, item in enumerate(data.get("feeds", []), 1):
-        missing = [k for k in ("id", "url", "name") if not item.get(k)]
-        if missing:
-            raise FeedsFileError(f"{path}: feed #{i} lacks {', '.join(missing)}")
-        if item["id"] in seen:
-            raise FeedsFileError(f"{path}: feed id {item['id']!r} is listed twice")
-        if urlsplit(item["url"]).scheme not in ("http", "https"):
-            raise FeedsFileError(f"{path}: feed {item['id']!r} url is not http(s)")
-        seen.add(item["id"])
-        feeds.append(
-            FeedConfig(
-                feed_id=str(item["id"]),
-                url=str(item["url"]),
-                name=str(item["name"]),
-                sport=item.get("sport"),
-                league=item.get("league"),
-                language=item.get("language"),
-            )
-        )
+    for i, item in enumerate(items, 1):
+        feed = _feed_config(path, i, item)
+        if feed.feed_id in seen:
+            raise FeedsFileError(f"{path}: feed id {feed.feed_id!r} is listed twice")
+        seen.add(feed.feed_id)
+        feeds.append(feed)
     if not feeds:
         raise FeedsFileError(f"{path}: no [[feeds]] listed")
     return feeds
+
+
+def _feed_config(path: Path, i: int, item: object) -> FeedConfig:
+    """One validated [[feeds]] table."""
+    if not isinstance(item, dict):
+        raise FeedsFileError(f"{path}: feed #{i} must be a table, got {type(item).__name__}")
+    where = f"{path}: feed #{i}" + (f" ({item['id']!r})" if isinstance(item.get("id"), str) else "")
+    if unknown := sorted(set(item) - set(FEED_KEYS)):
+        raise FeedsFileError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(FEED_KEYS)})")
+    for key, value in item.items():
+        if not isinstance(value, str):
+            raise FeedsFileError(f"{where}: {key} must be a string, got {type(value).__name__} {value!r}")
+    if missing := [k for k, required in FEED_KEYS.items() if required and not item.get(k, "").strip()]:
+        raise FeedsFileError(f"{where} lacks {', '.join(missing)}")
+    try:
+        parts = urlsplit(item["url"].strip())
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise FeedsFileError(f"{where}: url is not a valid URL: {exc}") from exc
+    if parts.scheme not in ("http", "https"):
+        raise FeedsFileError(f"{where}: url is not http(s): {item['url']!r}")
+    if not parts.hostname:
+        raise FeedsFileError(f"{where}: url has no host: {item['url']!r}")
+    return FeedConfig(feed_id=item["id"].strip(), url=item["url"].strip(), name=item["name"],
+                      sport=item.get("sport"), league=item.get("league"), language=item.get("language"))
 
 
 def canonicalize_url(url: str) -> str:

@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -132,7 +132,8 @@ def page_time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def run_batch(entries: list, responses: list, model: str, max_body_chars: int, page_seconds: float) -> Batch:
+def run_batch(entries: list, responses: list, model: str, max_body_chars: int = 100_000,
+              page_seconds: float = 0.0) -> Batch:
     """extract_and_tag, called in a worker by name so the caller's process need not import it."""
     from tasks.enrich import extract_and_tag
 
@@ -189,6 +190,10 @@ class WorkerPool:
         self._replace(generation)
         with self._solo_lock:
             return self._bisect(entries, responses)
+
+    def submit(self, fn: Callable[..., object], *args: object) -> Future:
+        """Run any picklable function in the main pool (no crash isolation: that is `run`'s)."""
+        return self._main.submit(fn, *args)
 
     def _replace(self, generation: int) -> None:
         """A fresh main pool, once per break (two batches in flight both see the same break)."""

@@ -34,6 +34,7 @@ PRELOAD = ["tasks.lifeline", "tasks.enrich"]  # our lifeline first; then spaCy, 
 PR_SET_PDEATHSIG = 1
 DEATHS = {"worker_crashed", "page_timeout"}  # error types of pages whose worker died
 EXIT_PAGE_TIMEOUT = 86  # a worker's own watchdog ended it: a page outran its time limit
+SPLIT_TO_SINGLES = 16  # a suspect batch this small is retried page by page rather than halved
 START_SECONDS = 120.0  # a fresh worker loads the model before its first page (slow on a busy machine)
 Batch = tuple[list[TaggedArticle], list[tuple[FeedEntry, FetchError]]]
 
@@ -64,7 +65,8 @@ def bind_to_parent() -> None:
 
 
 def _grace(seconds: float) -> float:
-    return max(5.0, seconds / 2)
+    """How long past its timer a page may run before it is killed (the timer gets the first chance)."""
+    return max(2.0, seconds / 4)
 
 
 def _watchdog(run_pid: int) -> None:
@@ -222,12 +224,18 @@ class WorkerPool:
         if len(entries) == 1:
             code = None if stalled else next((p.exitcode for p in procs if p.exitcode not in (None, 0)), 1)
             return [], [(entries[0], _died(entries[0], responses[0], code, self.page_seconds))]
-        mid = len(entries) // 2
-        first, second = self._bisect(entries[:mid], responses[:mid]), self._bisect(entries[mid:], responses[mid:])
-        if not first[0] and not second[0] and all(e.error_type in DEATHS for _, e in first[1] + second[1]):
+        # halves while the batch is large; a small one page by page (each death then costs one restart)
+        step = (len(entries) + 1) // 2 if len(entries) > SPLIT_TO_SINGLES else 1
+        tagged: list[TaggedArticle] = []
+        failures: list[tuple[FeedEntry, FetchError]] = []
+        for i in range(0, len(entries), step):
+            part = self._bisect(entries[i : i + step], responses[i : i + step])
+            tagged += part[0]
+            failures += part[1]
+        if not tagged and all(e.error_type in DEATHS for _, e in failures):
             # every page killed its worker: the workers cannot run at all (a broken install, no memory)
-            raise RuntimeError(f"worker processes die on every page ({first[1][0][1].message}); see the log")
-        return first[0] + second[0], first[1] + second[1]
+            raise RuntimeError(f"worker processes die on every page ({failures[0][1].message}); see the log")
+        return tagged, failures
 
     def close(self) -> None:
         """Stop the workers (they also stop on their own if this process dies)."""

@@ -189,6 +189,7 @@ def _tally(c: Counter, counts: load.LoadCounts) -> None:
 def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str, FeedState],
          summary: RunSummary, log) -> None:
     c = summary.counts
+    stop_at = time.monotonic() + settings.run_budget  # the run's wall-clock budget for its pages
     report = progress.current()
     report.feeds(len(feeds))
     with Fetcher(settings) as fetcher:
@@ -221,7 +222,6 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
             from tasks.pool import make_pool
         pool_cm = (make_pool(settings.workers, settings.spacy_model, settings.worker_memory_mb, settings.page_seconds,
                              settings.max_body_chars) if parallel else contextlib.nullcontext())
-        stop_at = time.monotonic() + settings.run_budget
         with pool_cm as pool:
             in_flight: deque = deque()
             batches = enumerate(_batches(todo, settings.batch_size, settings.workers if parallel else 1))

@@ -380,3 +380,15 @@ def test_kill_9_of_a_run_leaves_no_worker_and_keeps_its_counts(site, settings_fo
     [(status, new)] = load.query(settings.db_path, "SELECT status, articles_new FROM runs")[1]
     loaded = load.query(settings.db_path, "SELECT count(*) FROM articles")[1][0][0]
     assert status == "running" and new == loaded >= 5
+
+
+def test_pages_the_breaker_skipped_spend_no_attempt(tmp_path):
+    db = tmp_path / "wh.duckdb"
+    feed = FeedConfig("f", "https://x.example/rss", "F")
+    load.prepare(db, [feed])
+    entry = FeedEntry("f", "k", "https://x.example/a", "https://x.example/a")
+    load.record_feeds(db, "r", [FeedResult("f", feed.url, "ok", 200, entries=(entry,))])
+    skipped = FetchFailure("host_unresponsive", "x.example timed out 3 times", retryable=True)
+    load.load_batch(db, "r", [], [(entry, skipped.to_error(entry.url, "page"))], max_attempts=1)
+    assert load.query(db, "SELECT status, attempts FROM feed_entries")[1] == [("pending", 0)]
+    assert load.query(db, "SELECT error_type FROM fetch_errors")[1] == [("host_unresponsive",)]

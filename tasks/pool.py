@@ -188,7 +188,7 @@ class WorkerPool:
             procs = list(executor._processes.values())  # noqa: SLF001 - to stop them if they stall
             return future.result(timeout=self._patience(len(entries), queued=self.workers))
         except (BrokenProcessPool, FutureTimeout):
-            _kill(procs)
+            _kill(procs + list(executor._processes.values()))  # noqa: SLF001 - workers started since
         self._replace(generation)
         with self._solo_lock:
             return self._bisect(entries, responses)

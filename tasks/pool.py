@@ -185,10 +185,12 @@ class WorkerPool:
         procs = []
         try:
             future = executor.submit(self.fn, entries, responses, self.model, self.max_body_chars, self.page_seconds)
-            procs = list(executor._processes.values())  # noqa: SLF001 - to stop them if they stall
+            procs = _workers(executor)
             return future.result(timeout=self._patience(len(entries), queued=self.workers))
         except (BrokenProcessPool, FutureTimeout):
-            _kill(procs + list(executor._processes.values()))  # noqa: SLF001 - workers started since
+            _kill(procs + _workers(executor))
+        except RuntimeError:  # another batch's crash shut this pool down before we could submit: bisect in solo
+            pass
         self._replace(generation)
         with self._solo_lock:
             return self._bisect(entries, responses)
@@ -214,7 +216,7 @@ class WorkerPool:
         solo, procs = self._solo, []
         try:
             future = solo.submit(self.fn, entries, responses, self.model, self.max_body_chars, self.page_seconds)
-            procs = list(solo._processes.values())  # noqa: SLF001 - the exit code says why it died
+            procs = _workers(solo)  # the exit code says why it died
             return future.result(timeout=self._patience(len(entries), queued=0))
         except (BrokenProcessPool, FutureTimeout) as exc:
             stalled = isinstance(exc, FutureTimeout)
@@ -248,6 +250,11 @@ class WorkerPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _workers(executor: ProcessPoolExecutor) -> list:
+    """The executor's worker processes (none once it is shut down)."""
+    return list((executor._processes or {}).values())  # noqa: SLF001 - to stop them, and read exit codes
 
 
 def _kill(procs: list) -> None:

@@ -285,14 +285,14 @@ def test_busy_warehouse_stages_batches_and_the_next_run_loads_them(site, setting
     monkeypatch.setattr(load, "load_batch", busy)
     first = ingest(settings=settings)
     n = len(sample_site.MATCHES)
-    assert first["status"] == "completed" and first["counts"]["batches_staged"] == 3
+    assert first["status"] == "failed" and first["counts"]["batches_staged"] == 3  # nothing could be loaded
     assert any("staged" in note for note in first["notes"])
-    assert len(list(load.staging_dir(settings.db_path).glob("*.pickle"))) == 3
+    assert len(list(load.staging_dir(settings.db_path).glob("*.json"))) == 3
     assert load.query(settings.db_path, "SELECT count(*) FROM articles")[1] == [(0,)]
     monkeypatch.setattr(load, "load_batch", real)
     second = ingest(settings=settings)
     assert second["counts"]["articles_new"] == n
-    assert not list(load.staging_dir(settings.db_path).glob("*.pickle"))
+    assert not list(load.staging_dir(settings.db_path).glob("*.json"))
     assert load.query(settings.db_path, "SELECT count(*), count(DISTINCT article_id) FROM articles")[1] == [(n, n)]
 
 

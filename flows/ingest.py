@@ -139,6 +139,8 @@ def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: 
 
     A skipped run (another run holds the warehouse) raises CancelledRun; a crash raises.
     """
+    if settings is not None:  # the run's parameters (shown by Prefect) name its feeds and warehouse
+        feeds_file, db_path = feeds_file or str(settings.feeds_file), db_path or str(settings.db_path)
     with using_settings(settings):
         state = ingest_flow(feeds_file=feeds_file, db_path=db_path, return_state=True)
     if return_state:

@@ -24,6 +24,8 @@ def retag_batch(db_path: Path, article_ids: list[str], tagger: SportsTagger) -> 
 
 def retag(db_path: str | None = None, settings: Settings | None = None, return_state: bool = False) -> dict | State:
     """Run the retag flow from Python with a whole Settings object; returns its result (or state)."""
+    if settings is not None:  # the run's parameter (shown by Prefect) names its warehouse
+        db_path = db_path or str(settings.db_path)
     with using_settings(settings):
         return retag_flow(db_path=db_path, return_state=return_state)
 

@@ -11,11 +11,16 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:  # imported where used: `pressbox --help` must not pay for Prefect
+    from prefect.states import State
+
+    from pressbox.settings import Settings
 
 app = typer.Typer(help="pressbox: sports-news feeds -> articles -> sports entities -> DuckDB.",
                   no_args_is_help=True, add_completion=False)
@@ -38,7 +43,7 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _settings(**overrides: object):
+def _settings(**overrides: object) -> Settings:
     """Settings from arguments, environment and pressbox.toml; a bad key or value is one line, exit 2."""
     from pydantic import ValidationError
 
@@ -50,7 +55,7 @@ def _settings(**overrides: object):
         raise _fail(describe_error(exc)) from None
 
 
-def _check_feeds(settings) -> None:
+def _check_feeds(settings: Settings) -> None:
     """Read the feeds file now, so a wrong path or bad entry is one line before Prefect starts."""
     from tasks.feeds import FeedsFileError, load_feeds_file
 
@@ -61,15 +66,19 @@ def _check_feeds(settings) -> None:
 
 
 @contextmanager
-def _prefect(settings, *, serve: bool = False) -> Iterator[str | None]:
+def _prefect(settings: Settings, *, serve: bool = False, preload: str = "flows.ingest") -> Iterator[str | None]:
     """A Prefect API for the flows this command runs: PREFECT_API_URL when set (checked first),
-    else a server of this process's own that dies with it (pressbox/prefect_server.py)."""
+    else a server of this process's own that dies with it (pressbox/prefect_server.py); the
+    `preload` module (Prefect and the flows) is imported while that server boots."""
+    import importlib
+
     from pressbox.prefect_server import ApiUnavailable, configured_api_url, prefect_api
 
     user_api = configured_api_url()
     try:
         with prefect_api(settings.home / "prefect" if serve else None, scheduler=serve,
-                         timeout=settings.prefect_startup_timeout) as url:
+                         timeout=settings.prefect_startup_timeout,
+                         while_starting=lambda: importlib.import_module(preload)) as url:
             yield url
     except ApiUnavailable as exc:
         raise _fail(str(exc), EXIT_USAGE if user_api else EXIT_FAILED) from None
@@ -148,7 +157,7 @@ def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
     raise typer.Exit(code)
 
 
-def _report_run(state) -> int:
+def _report_run(state: State) -> int:
     """Print a finished ingest run's summary (or why it stopped); returns its exit code."""
     from tasks.load import WarehouseBusy
 
@@ -281,6 +290,7 @@ def _read_path(db: Path | None, live: bool) -> Path:
 
 
 def _exists(db_path: Path) -> bool:
+    """A warehouse or its snapshot is there."""
     from tasks.load import snapshot_path
 
     return db_path.exists() or snapshot_path(db_path).exists()
@@ -429,7 +439,7 @@ def retag(db: DbOpt = None) -> None:
     """
     _prefect_env()
     settings = _settings(db_path=db)
-    with _prefect(settings):
+    with _prefect(settings, preload="flows.retag"):
         from prefect.exceptions import CancelledRun
 
         from flows.retag import retag as retag_flow
@@ -464,7 +474,7 @@ def serve(
 
     stop_on_sigterm()  # until Prefect's runner installs its own: a SIGTERM during start-up still stops the server
     try:
-        with _prefect(settings, serve=True) as own:
+        with _prefect(settings, serve=True, preload="flows.deployments") as own:
             if own:
                 console.print(f"Prefect UI: {own.removesuffix('/api')} (a local server, stopped with serve)",
                               highlight=False)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,12 +99,14 @@ def check_reachable(api_url: str, timeout: float = 5.0) -> None:
         raise ApiUnavailable(f"PREFECT_API_URL={api_url} does not answer Prefect's /health; is it a Prefect API?")
 
 
-def start_server(home: Path, *, scheduler: bool, timeout: float) -> LocalServer:
+def start_server(home: Path, *, scheduler: bool, timeout: float,
+                 while_starting: Callable[[], object] | None = None) -> LocalServer:
     """Start a Prefect API server on a free port with its database in `home`; wait until healthy.
 
     `scheduler` starts Prefect's services and UI too (`prefect server start`, what `serve` needs);
-    without it the server is the same bare API Prefect's ephemeral mode runs. Raises
-    ApiUnavailable (server stopped) if it is not healthy within `timeout` seconds.
+    without it the server is the same bare API Prefect's ephemeral mode runs. `while_starting`
+    runs while the server boots (imports that would otherwise wait for it). Raises ApiUnavailable
+    (server stopped) if it is not healthy within `timeout` seconds.
     """
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -128,6 +130,12 @@ def start_server(home: Path, *, scheduler: bool, timeout: float) -> LocalServer:
         )
     server = LocalServer(proc, port, home, log)
     deadline = time.monotonic() + timeout
+    if while_starting is not None:
+        try:
+            while_starting()
+        except BaseException:
+            server.stop()
+            raise
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
@@ -141,7 +149,8 @@ def start_server(home: Path, *, scheduler: bool, timeout: float) -> LocalServer:
 
 
 @contextlib.contextmanager
-def prefect_api(home: Path | None, *, scheduler: bool, timeout: float, retries: int = 1) -> Iterator[str | None]:
+def prefect_api(home: Path | None, *, scheduler: bool, timeout: float, retries: int = 1,
+                while_starting: Callable[[], object] | None = None) -> Iterator[str | None]:
     """Make a Prefect API available for the block; yields the URL of a server this process
     started, or None when PREFECT_API_URL already names one (checked reachable first).
 
@@ -159,7 +168,8 @@ def prefect_api(home: Path | None, *, scheduler: bool, timeout: float, retries: 
         server = None
         for attempt in range(retries + 1):
             try:
-                server = start_server(home, scheduler=scheduler, timeout=timeout)
+                server = start_server(home, scheduler=scheduler, timeout=timeout,
+                                      while_starting=while_starting if attempt == 0 else None)
                 break
             except ApiUnavailable as exc:
                 if attempt == retries:

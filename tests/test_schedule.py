@@ -278,9 +278,6 @@ def test_serve_without_a_server_fires_its_schedule_and_runs_alongside(demo, tmp_
     try:
         _wait(lambda: "Prefect UI: http://127.0.0.1:" in log.read_text() or serve.poll() is not None
               and pytest.fail(log.read_text()[-3000:]), 150, "serve's own Prefect server")
-        runs = [subprocess.Popen([str(BIN / "pressbox"), "run", "--feeds", str(feeds), "--db",
-                                  str(tmp_path / f"adhoc{i}.duckdb")], env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True, cwd=tmp_path) for i in (1, 2)]
 
         def row():
             if not db.exists():
@@ -291,6 +288,10 @@ def test_serve_without_a_server_fires_its_schedule_and_runs_alongside(demo, tmp_
                 return None
 
         _wait(row, 150 - (time.monotonic() - start), "a scheduled run's row")
+        # two ad-hoc runs on two other warehouses while serve (and its scheduled run) goes on
+        runs = [subprocess.Popen([str(BIN / "pressbox"), "run", "--feeds", str(feeds), "--db",
+                                  str(tmp_path / f"adhoc{i}.duckdb")], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, cwd=tmp_path) for i in (1, 2)]
         for proc in runs:
             out, _ = proc.communicate(timeout=600)
             assert proc.returncode == 0, out[-3000:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -103,9 +104,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import multiprocessing.forkserver
     import multiprocessing.resource_tracker
 
-    # this process's own helpers end with it anyway; stop them so they are not counted
+    # this process's own helpers end with it anyway (at exit); stop them now so they are not counted
     multiprocessing.forkserver._forkserver._stop()
     multiprocessing.resource_tracker._resource_tracker._stop()
+    if "prefect.server.api.server" in sys.modules:  # an ephemeral API a flow called without a harness started
+        from prefect.server.api.server import SubprocessASGIServer
+
+        for server in list(SubprocessASGIServer._instances.values()):
+            server.stop()
     deadline = time.monotonic() + 15
     while (left := marked_processes()) and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -203,8 +203,10 @@ def test_sigkill_mid_load_leaves_the_warehouse_consistent(site, settings_for, tm
                 time.sleep(600)
         load._mark_entries = slow
         from flows.ingest import ingest
+        from pressbox.prefect_server import prefect_api
         from pressbox.settings import get_settings
-        ingest(settings=get_settings(**{settings.model_dump(mode="json")!r}))
+        with prefect_api(None, scheduler=False, timeout=300):  # its API server dies with it
+            ingest(settings=get_settings(**{settings.model_dump(mode="json")!r}))
     """)
     child = subprocess.Popen([sys.executable, "-c", code], env=_child_env(tmp_path), cwd=tmp_path)
     try:

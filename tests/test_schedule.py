@@ -354,3 +354,26 @@ def test_a_run_on_a_saturated_machine_completes(demo, tmp_path):
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert load.query(tmp_path / "w.duckdb", "SELECT status FROM runs")[1] == [("completed",)]
     _wait(lambda: not _case_processes(case), 15, "every process of the run to end")
+
+
+def test_a_server_that_does_not_start_in_time_is_retried_then_one_line_and_gone(tmp_path, monkeypatch):
+    from pressbox import prefect_server
+
+    case = f"slow-{os.getpid()}-{time.monotonic_ns()}"
+    monkeypatch.setenv("PBX_TEST_CASE", case)
+    monkeypatch.setattr(prefect_server, "configured_api_url", lambda: None)
+    starts = []
+    real = prefect_server.start_server
+
+    def counted(*args, **kwargs):
+        starts.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(prefect_server, "start_server", counted)
+    with (pytest.raises(prefect_server.ApiUnavailable) as info,
+          prefect_server.prefect_api(tmp_path / "home", scheduler=False, timeout=0.5)):
+        pass
+    message = str(info.value)
+    assert len(starts) == 2 and "\n" not in message  # one retry, then one line that says what to do
+    assert "PREFECT_API_URL" in message and "PRESSBOX_PREFECT_STARTUP_TIMEOUT" in message
+    _wait(lambda: not _case_processes(case), 10, "the servers that did not start to be gone")

@@ -77,7 +77,7 @@ def _prefect(settings: Settings, *, serve: bool = False, preload: str = "flows.i
     user_api = configured_api_url()
     try:
         with prefect_api(settings.home / "prefect" if serve else None, scheduler=serve,
-                         timeout=settings.prefect_startup_timeout,
+                         timeout=settings.prefect_startup_timeout, template=settings.home / "prefect-template",
                          while_starting=lambda: importlib.import_module(preload)) as url:
             yield url
     except ApiUnavailable as exc:

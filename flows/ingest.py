@@ -17,9 +17,9 @@ from prefect.runtime import flow_run
 from prefect.states import State
 
 import pressbox
-from flows import hold_warehouse
+from flows import final_state, hold_warehouse, outcome, quiet_third_party_loggers, run_settings, using_settings
 from pressbox import progress
-from pressbox.settings import Settings, get_settings
+from pressbox.settings import Settings
 from schemas.records import FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
 from tasks import load
 from tasks.feeds import load_feeds_file, parse_feed
@@ -135,16 +135,37 @@ def _batches(items: list, size: int, workers: int):
     yield from _chunks(items[cut:], max(1, size // 2))
 
 
+def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: Settings | None = None,
+           return_state: bool = False) -> dict | State:
+    """Run the ingest flow from Python with a whole Settings object; returns the run summary (its
+    `status` says completed, partial or failed), or the final Prefect state with `return_state`.
+
+    A skipped run (another run holds the warehouse) raises CancelledRun; a crash raises.
+    """
+    if settings is not None:  # the run's parameters (shown by Prefect) name its feeds and warehouse
+        feeds_file, db_path = feeds_file or str(settings.feeds_file), db_path or str(settings.db_path)
+    with using_settings(settings):
+        state = ingest_flow(feeds_file=feeds_file, db_path=db_path, return_state=True)
+    if return_state:
+        return state
+    if state.is_cancelled():
+        return state.result()  # raises CancelledRun with the reason
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 @flow(name="pressbox-ingest", log_prints=True)
-def ingest(
-    feeds_file: str | None = None, db_path: str | None = None, settings: Settings | None = None
-) -> dict | State:
-    """One ingest run over every configured feed; returns the run summary.
+def ingest_flow(feeds_file: str | None = None, db_path: str | None = None) -> State:
+    """One ingest run over every configured feed; ends Completed, Completed named Partial, or Failed,
+    each carrying the run summary.
 
     When another run holds the warehouse, the run is skipped: its state is Cancelled with the
-    reason, never Failed (called directly, that raises CancelledRun).
+    reason, never Failed.
     """
-    settings = settings or get_settings(feeds_file=feeds_file, db_path=db_path)
+    settings = run_settings(feeds_file=feeds_file, db_path=db_path)
+    quiet_third_party_loggers()
     if settings.workers > 1:
         from tasks.pool import start_fork_server
 
@@ -161,7 +182,8 @@ def ingest(
         load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version)
         try:
             _run(settings, db, feeds, states, summary, log)
-            summary.status = "completed"
+            summary.status = outcome(len(feeds), summary.counts)
+            summary.top_entities = _top_entities(db, summary.run_id)
         except Exception as exc:
             summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
             log.error("run failed: %s", summary.error)
@@ -169,6 +191,8 @@ def ingest(
         finally:
             if c := summary.counts["batches_staged"]:
                 summary.notes.append(f"{c} batch(es) staged in {load.staging_dir(db)}: the warehouse was busy")
+            if summary.status != "completed" and not summary.error:
+                summary.error = _why(summary)
             try:
                 load.finish_run(db, summary.run_id, summary.status, summary.counts, summary.error)
                 if settings.publish_snapshot:  # last, so analysts see the run's own row complete
@@ -176,7 +200,30 @@ def ingest(
             except load.WarehouseBusy as exc:  # the run's own row cannot be written now; say so
                 log.error("could not record the run's end: %s", exc)
             _artifact(summary)
-    return summary.as_dict()
+    if summary.status != "completed":
+        log.warning("run %s: %s", summary.status, summary.error)
+    return final_state(summary.status, summary.as_dict(), summary.error or "")
+
+
+def _why(summary: RunSummary) -> str:
+    """One line on what made a run partial or failed."""
+    c = summary.counts
+    parts = []
+    if c["feeds_failed"]:
+        parts.append(f"{c['feeds_failed']} of {len(summary.feeds)} feeds failed")
+    if c["batches_staged"]:
+        parts.append(f"{c['batches_staged']} batch(es) staged, not loaded (the warehouse was busy)")
+    return "; ".join(parts)
+
+
+def _top_entities(db: Path, run_id: str) -> list[tuple[str, str, int]]:
+    """The sports entities most mentioned in the articles this run wrote (not warehouse-wide)."""
+    _, rows = load.query(db, """SELECT e.canonical_name, e.label, count(*) AS n FROM mentions m
+                                JOIN entities e USING (entity_id) JOIN articles a USING (article_id)
+                                WHERE e.label IN ('TEAM','COACH','PLAYER','COMPETITION','VENUE')
+                                  AND a.updated_at >= (SELECT started_at FROM runs WHERE run_id = ?)
+                                GROUP BY ALL ORDER BY n DESC, 1 LIMIT 10""", [run_id])
+    return [tuple(r) for r in rows]
 
 
 def _tally(c: Counter, counts: load.LoadCounts) -> None:
@@ -257,11 +304,6 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
     if why:
         summary.notes.append(why)
         log.warning(why)
-    _, rows = load.query(db, """SELECT e.canonical_name, e.label, count(*) AS n FROM mentions m
-                                JOIN entities e USING (entity_id)
-                                WHERE e.label IN ('TEAM','COACH','PLAYER','COMPETITION','VENUE')
-                                GROUP BY ALL ORDER BY n DESC, 1 LIMIT 10""")
-    summary.top_entities = [tuple(r) for r in rows]
 
 
 def _artifact(summary: RunSummary) -> None:
@@ -271,7 +313,7 @@ def _artifact(summary: RunSummary) -> None:
         "",
         f"feeds ok {c['feeds_ok']}, not modified {c['feeds_not_modified']}, failed {c['feeds_failed']}; "
         f"articles new {c['articles_new']}, updated {c['articles_updated']}, failed {c['articles_failed']}; "
-        f"mentions {c['mentions']}",
+        f"mentions {c['mentions']}; batches staged (not loaded: the warehouse was busy) {c['batches_staged']}",
         "",
         "| feed | status | HTTP | items | error |",
         "|---|---|---|---|---|",
@@ -280,7 +322,7 @@ def _artifact(summary: RunSummary) -> None:
         lines.append(f"| {f['feed_id']} | {f['status']} | {f['http_status'] or ''} | {f['items']} | "
                      f"{(f['error'] or '').replace('|', '/')[:120]} |")
     if summary.top_entities:
-        lines += ["", "| top entity | label | mentions |", "|---|---|---|"]
+        lines += ["", "| top entity in this run's articles | label | mentions |", "|---|---|---|"]
         lines += [f"| {n} | {lbl} | {k} |" for n, lbl, k in summary.top_entities]
     lines += [f"- {note}" for note in summary.notes]
     if summary.error:

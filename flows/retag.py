@@ -9,8 +9,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from flows import hold_warehouse
-from pressbox.settings import Settings, get_settings
+from flows import hold_warehouse, run_settings, using_settings
+from pressbox.settings import Settings
 from tasks import load
 from tasks.enrich import enrich_articles
 from tasks.tag import SportsTagger, get_tagger
@@ -22,10 +22,18 @@ def retag_batch(db_path: Path, article_ids: list[str], tagger: SportsTagger) -> 
     return load.replace_tags(db_path, enrich_articles(tagger, load.stored_articles(db_path, article_ids)))
 
 
+def retag(db_path: str | None = None, settings: Settings | None = None, return_state: bool = False) -> dict | State:
+    """Run the retag flow from Python with a whole Settings object; returns its result (or state)."""
+    if settings is not None:  # the run's parameter (shown by Prefect) names its warehouse
+        db_path = db_path or str(settings.db_path)
+    with using_settings(settings):
+        return retag_flow(db_path=db_path, return_state=return_state)
+
+
 @flow(name="pressbox-retag", log_prints=True)
-def retag(db_path: str | None = None, settings: Settings | None = None) -> dict | State:
+def retag_flow(db_path: str | None = None) -> dict | State:
     """Re-tag every stored article whose tagger_version is not the current one; rebuild the outputs."""
-    settings = settings or get_settings(db_path=db_path)
+    settings = run_settings(db_path=db_path)
     log = get_run_logger()
     db = Path(settings.db_path)
     tagger = get_tagger(settings.spacy_model)

@@ -2,24 +2,86 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:  # imported where used: `pressbox --help` must not pay for Prefect
+    from prefect.states import State
+
+    from pressbox.settings import Settings
 
 app = typer.Typer(help="pressbox: sports-news feeds -> articles -> sports entities -> DuckDB.",
                   no_args_is_help=True, add_completion=False)
 # Piped output (cron logs, scripts) gets wide tables rather than columns squeezed to 80 characters.
 console = Console(width=None if sys.stdout.isatty() else 200)
 
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
 FeedsOpt = Annotated[Path | None, typer.Option("--feeds", help="TOML feeds file (default: feeds.toml).")]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse (default: warehouse/pressbox.duckdb).")]
+
+# `pressbox run` exit codes (README "Exit codes"): cron and scripts read the outcome from these.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_PARTIAL = 0, 1, 2, 3, 4
+RUN_EXIT = {"completed": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED}
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print one red line on stderr; return the Exit to raise (2: the person can fix it)."""
+    err_console.print(f"[red]{message}[/red]", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _settings(**overrides: object) -> Settings:
+    """Settings from arguments, environment and pressbox.toml; a bad key or value is one line, exit 2."""
+    from pydantic import ValidationError
+
+    from pressbox.settings import describe_error, get_settings
+
+    try:
+        return get_settings(**overrides)
+    except ValidationError as exc:
+        raise _fail(describe_error(exc)) from None
+
+
+def _check_feeds(settings: Settings) -> None:
+    """Read the feeds file now, so a wrong path or bad entry is one line before Prefect starts."""
+    from tasks.feeds import FeedsFileError, load_feeds_file
+
+    try:
+        load_feeds_file(Path(settings.feeds_file))
+    except FeedsFileError as exc:
+        raise _fail(str(exc)) from None
+
+
+@contextmanager
+def _prefect(settings: Settings, *, serve: bool = False, preload: str = "flows.ingest") -> Iterator[str | None]:
+    """A Prefect API for the flows this command runs: PREFECT_API_URL when set (checked first),
+    else a server of this process's own that dies with it (pressbox/prefect_server.py); the
+    `preload` module (Prefect and the flows) is imported while that server boots."""
+    import importlib
+
+    from pressbox.prefect_server import ApiUnavailable, configured_api_url, prefect_api
+
+    user_api = configured_api_url()
+    try:
+        with prefect_api(settings.home / "prefect" if serve else None, scheduler=serve,
+                         timeout=settings.prefect_startup_timeout, template=settings.home / "prefect-template",
+                         while_starting=lambda: importlib.import_module(preload)) as url:
+            yield url
+    except ApiUnavailable as exc:
+        raise _fail(str(exc), EXIT_USAGE if user_api else EXIT_FAILED) from None
 
 
 def _prefect_env() -> None:
@@ -31,6 +93,8 @@ def _prefect_env() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if _tty() else "INFO")
+    # if anything still falls back to Prefect's in-process ephemeral API, give it time on a busy machine
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
 def _tty() -> bool:
@@ -59,60 +123,79 @@ def _print_summary(summary: dict) -> None:
         f"run {summary['run_id']}: [bold]{summary['status']}[/bold] — feeds ok {c.get('feeds_ok', 0)}, "
         f"not modified {c.get('feeds_not_modified', 0)}, failed {c.get('feeds_failed', 0)}; articles new "
         f"{c.get('articles_new', 0)}, updated {c.get('articles_updated', 0)}, failed "
-        f"{c.get('articles_failed', 0)}; mentions {c.get('mentions', 0)}"
+        f"{c.get('articles_failed', 0)}; mentions {c.get('mentions', 0)}; batches staged {c.get('batches_staged', 0)}"
     )
     for f in summary["feeds"]:
         if f["error"]:
             console.print(f"  feed {f['feed_id']}: {f['status']} — {f['error']}")
+    for note in summary.get("notes", []):
+        console.print(f"  {note}", highlight=False)
+    if summary.get("error"):
+        console.print(f"  {summary['status']}: {summary['error']}", highlight=False)
 
 
 @app.command()
 def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
-    """Run one ingest flow now and print a summary.
+    """Run one ingest flow now and print a summary. Exit code: 0 completed, 4 partial (some feeds
+    failed or batches were staged), 1 failed, 3 skipped (another run holds the warehouse), 2 usage.
 
     Example: pressbox run --feeds feeds.toml --db warehouse/pressbox.duckdb
     """
     _prefect_env()
-    from pressbox.settings import get_settings
-
-    if get_settings().workers > 1:  # workers' imports overlap Prefect's start-up (tasks/pool.py)
+    settings = _settings(feeds_file=feeds, db_path=db)
+    _check_feeds(settings)
+    if settings.workers > 1:  # workers' imports overlap Prefect's start-up (tasks/pool.py)
         from tasks.pool import start_fork_server
 
         start_fork_server()
-    from prefect.exceptions import CancelledRun
+    with _prefect(settings):
+        from flows.ingest import ingest
 
-    from flows.ingest import ingest
+        with _reporter():
+            state = ingest(settings=settings, return_state=True)
+        code = _report_run(state)
+    raise typer.Exit(code)
+
+
+def _report_run(state: State) -> int:
+    """Print a finished ingest run's summary (or why it stopped); returns its exit code."""
     from tasks.load import WarehouseBusy
 
-    try:
-        with _reporter():
-            summary = ingest(feeds_file=str(feeds) if feeds else None, db_path=str(db) if db else None)
-    except (WarehouseBusy, CancelledRun) as exc:
-        console.print(f"[yellow]{exc}[/yellow]")
-        raise typer.Exit(3) from None
-    _print_summary(summary)
+    if state.is_cancelled():
+        console.print(f"[yellow]{state.message}[/yellow]", highlight=False)
+        return EXIT_SKIPPED
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, WarehouseBusy):
+        console.print(f"[yellow]{result}[/yellow]", highlight=False)
+        return EXIT_SKIPPED
+    if isinstance(result, BaseException) or not isinstance(result, dict):
+        err_console.print(f"[red]run failed: {type(result).__name__}: {result}[/red]", highlight=False)
+        return EXIT_FAILED
+    _print_summary(result)
+    return RUN_EXIT.get(result["status"], EXIT_FAILED)
 
 
 @app.command()
-def demo(db: DbOpt = None) -> None:
+def demo(
+    db: Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse (default: warehouse/demo.duckdb).")] = None,
+) -> None:
     """Serve the bundled sample site on 127.0.0.1, ingest it, and show what was loaded.
 
     Example: pressbox demo
     """
     _prefect_env()
     from pressbox import sample_site
-    from pressbox.settings import ROOT, get_settings
 
-    db_path = db or ROOT / "warehouse" / "demo.duckdb"
+    db_path = db or DEMO_DB
     with sample_site.serve() as site, tempfile.TemporaryDirectory() as tmp:
         feeds_file = Path(tmp) / "feeds.toml"
         feeds_file.write_text(sample_site.feeds_toml(site.base_url), encoding="utf-8")
         console.print(f"demo site serving on {site.base_url}; warehouse {db_path}")
         from flows.ingest import ingest
 
-        settings = get_settings(db_path=db_path, feeds_file=feeds_file, allow_private_hosts="127.0.0.1",
-                                per_host_interval=0.0, per_host_concurrency=4)
-        with _reporter():
+        settings = _settings(db_path=db_path, feeds_file=feeds_file, allow_private_hosts="127.0.0.1",
+                             per_host_interval=0.0, per_host_concurrency=4)
+        with _prefect(settings), _reporter():
             summary = ingest(settings=settings)
     _print_summary(summary)
     from tasks.load import query
@@ -127,6 +210,10 @@ def demo(db: DbOpt = None) -> None:
                                    WHERE e.label IN ('TEAM','COACH','PLAYER','COMPETITION','VENUE')
                                    GROUP BY ALL ORDER BY mentions DESC, 1 LIMIT 15""")
     _print_table(cols, rows, "top entities")
+    hint = "" if db_path == DEMO_DB else f" --db {db_path}"
+    console.print(f"next: pressbox sql \"SELECT count(*) FROM articles\"{hint}; pressbox search \"Atalanta\"{hint}; "
+                  f"pressbox status{hint}" + ("" if hint else " (with no warehouse of your own yet, these read "
+                                               "the demo's)"), highlight=False)
 
 
 @app.command()
@@ -140,6 +227,8 @@ def extract(
     """
     import gzip
 
+    if missing := [str(p) for p in files if not p.is_file()]:
+        raise _fail(f"no such file: {', '.join(missing)}")
     from tasks.extract import extract_html
 
     for path in files:
@@ -179,44 +268,107 @@ def tag(
 
 
 def _read_path(db: Path | None, live: bool) -> Path:
-    """The file a reading command opens: the analyst snapshot when there is one, else the warehouse."""
-    from pressbox.settings import get_settings
+    """The file a reading command opens: the analyst snapshot when there is one, else the warehouse.
+
+    With no --db and no db_path setting, and no warehouse of one's own yet, it is the demo's
+    (`make demo` writes warehouse/demo.duckdb): a new user's next command just works.
+    """
     from tasks.load import snapshot_path
 
-    path = Path(db or get_settings().db_path)
+    settings = _settings()
+    path = Path(db or settings.db_path)
+    if db is None and "db_path" not in settings.model_fields_set and not _exists(path) and _exists(DEMO_DB):
+        err_console.print(f"no warehouse at {path} yet: reading the demo's, {DEMO_DB} (--db to choose)",
+                          highlight=False)
+        path = DEMO_DB
     snap = snapshot_path(path)
     if not live and snap.exists():
         return snap
     if not path.exists():
-        console.print(f"[red]no warehouse at {path}; run `pressbox run` (or `pressbox demo`) first[/red]")
-        raise typer.Exit(2)
+        raise _fail(f"no warehouse at {path}; run `pressbox run` (or `pressbox demo`) first")
     return path
 
 
+def _exists(db_path: Path) -> bool:
+    """A warehouse or its snapshot is there."""
+    from tasks.load import snapshot_path
+
+    return db_path.exists() or snapshot_path(db_path).exists()
+
+
 LiveOpt = Annotated[bool, typer.Option("--live", help="Read the warehouse itself, not the analyst snapshot.")]
+AllowFilesOpt = Annotated[bool, typer.Option(
+    "--allow-files", help="Let the SQL read and write files and load extensions (off: the warehouse only).")]
+FORMATS = ("table", "csv", "json")
+
+
+def _emit(cols: list[str], rows: list[tuple], fmt: str) -> None:
+    """Rows as a table (terminal), or unclipped CSV / JSON (pipes, scripts)."""
+    if fmt == "table":
+        _print_table(cols, rows)
+    elif fmt == "csv":
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(cols)
+        for r in rows:
+            out.writerow([json.dumps(v, default=str, ensure_ascii=False) if isinstance(v, list | dict) else
+                          "" if v is None else v for v in r])
+    else:
+        for r in rows:
+            sys.stdout.write(json.dumps(dict(zip(cols, r, strict=True)), default=str, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
 @app.command()
 def sql(
-    query_text: Annotated[str, typer.Argument(metavar="QUERY", help="SQL to run read-only.")],
+    query_text: Annotated[str | None, typer.Argument(
+        metavar="[QUERY]", help="SQL to run read-only; `-` reads it from stdin.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the SQL from this file.")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, csv or json (one object a line).")] = "table",  # noqa: A002
     db: DbOpt = None,
     live: LiveOpt = False,
+    allow_files: AllowFilesOpt = False,
 ) -> None:
-    """Run a read-only SQL query against the warehouse (its analyst snapshot) and print a table.
+    """Run a read-only SQL query against the warehouse (its analyst snapshot) and print the rows.
 
     Example: pressbox sql "SELECT label, count(*) FROM mentions GROUP BY label"
+    Also: pressbox sql --file warehouse/queries/most_mentioned_this_week.sql --format csv
     """
     import duckdb
 
     from tasks.load import WarehouseBusy, query
 
+    if format not in FORMATS:
+        raise _fail(f"unknown --format {format!r} (table, csv or json)")
+    if (query_text is None) == (file is None):
+        raise _fail("give the SQL as QUERY, as `-` (stdin), or with --file PATH (one of them)")
+    if file is not None:
+        if not file.is_file():
+            raise _fail(f"no such file: {file}")
+        query_text = file.read_text(encoding="utf-8")
+    elif query_text == "-":
+        query_text = sys.stdin.read()
     path = _read_path(db, live)
     try:
-        cols, rows = query(path, query_text)
+        cols, rows = query(path, query_text, sandboxed=not allow_files)
     except (duckdb.Error, WarehouseBusy) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    _print_table(cols, rows)
+        raise _fail(str(exc).splitlines()[0] if format != "table" else str(exc), EXIT_FAILED) from None
+    _emit(cols, rows, format)
+
+
+def snippet(title: str | None, body: str | None, words: list[str], width: int = 160) -> str:
+    """The passage of an article around the first query word it contains (else its opening)."""
+    text = " ".join((body or "").split())
+    for word in sorted(words, key=len, reverse=True):
+        m = re.search(rf"\b{re.escape(word)}", text, re.IGNORECASE)
+        if m:
+            start = max(0, m.start() - width // 3)
+            if start:  # begin at a word boundary
+                start = text.find(" ", start) + 1 or start
+            end = min(len(text), start + width)
+            return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+    if text:
+        return text[:width] + ("…" if len(text) > width else "")
+    return title or ""
 
 
 @app.command()
@@ -226,21 +378,35 @@ def search(
     limit: Annotated[int, typer.Option(help="How many articles to show.")] = 10,
     live: LiveOpt = False,
 ) -> None:
-    """Full-text search (BM25) over article titles and bodies; prints ranked articles.
+    """Full-text search (BM25) over article titles and bodies; prints ranked articles with a snippet.
 
     Example: pressbox search "Atalanta Europa League"
     """
     import duckdb
 
+    from tasks.load import query
     from tasks.load import search as fts_search
 
     path = _read_path(db, live)
     try:
-        rows = fts_search(path, text, limit)
+        rows = fts_search(path, text, limit, sandboxed=True)
     except (duckdb.Error, ImportError) as exc:
-        console.print(f"[red]search is unavailable: {exc}[/red]")
-        raise typer.Exit(1) from None
-    _print_table(["score", "published_at", "title", "url", "article_id"], rows)
+        raise _fail(f"search is unavailable: {exc}", EXIT_FAILED) from None
+    if not rows:
+        console.print(f"no article matches {text!r}", highlight=False)
+        return
+    ids = [r[-1] for r in rows]
+    _, found = query(path, "SELECT article_id, title, body FROM articles WHERE list_contains(?, article_id)", [ids],
+                     sandboxed=True)
+    texts = {aid: (title, body) for aid, title, body in found}
+    words = [w for w in re.findall(r"\w+", text) if len(w) > 1] or [text]
+    table = Table(show_lines=True)
+    for c in ("score", "published_at", "title", "snippet", "url"):
+        table.add_column(c)
+    for score, published_at, title, url, aid in rows:
+        table.add_row(str(score), str(published_at or ""), title or "", snippet(*texts.get(aid, (title, "")), words),
+                      url)
+    console.print(table)
 
 
 @app.command()
@@ -249,18 +415,18 @@ def export(
     format: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",  # noqa: A002
     db: DbOpt = None,
     live: LiveOpt = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite export files already in DIR.")] = False,
 ) -> None:
-    """Export every table as Parquet (or CSV) files for other tools.
+    """Export every table as Parquet (or CSV) files for other tools (lists as JSON arrays in CSV).
 
     Example: pressbox export --format parquet warehouse/export
     """
     from tasks.load import export as export_tables
 
     try:
-        written = export_tables(_read_path(db, live), directory, format)
-    except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        written = export_tables(_read_path(db, live), directory, format, overwrite=force)
+    except (ValueError, FileExistsError) as exc:
+        raise _fail(str(exc)) from None
     for path in written:
         console.print(str(path))
 
@@ -272,16 +438,18 @@ def retag(db: DbOpt = None) -> None:
     Example: pressbox retag --db warehouse/pressbox.duckdb
     """
     _prefect_env()
-    from prefect.exceptions import CancelledRun
+    settings = _settings(db_path=db)
+    with _prefect(settings, preload="flows.retag"):
+        from prefect.exceptions import CancelledRun
 
-    from flows.retag import retag as retag_flow
-    from tasks.load import WarehouseBusy
+        from flows.retag import retag as retag_flow
+        from tasks.load import WarehouseBusy
 
-    try:
-        result = retag_flow(db_path=str(db) if db else None)
-    except (WarehouseBusy, CancelledRun) as exc:
-        console.print(f"[yellow]{exc}[/yellow]")
-        raise typer.Exit(3) from None
+        try:
+            result = retag_flow(settings=settings)
+        except (WarehouseBusy, CancelledRun) as exc:
+            console.print(f"[yellow]{exc}[/yellow]")
+            raise typer.Exit(EXIT_SKIPPED) from None
     console.print(f"retagged {result['retagged']} articles ({result['mentions']} mentions) "
                   f"with {result['tagger_version']}", highlight=False)
 
@@ -295,17 +463,28 @@ def serve(
 ) -> None:
     """Serve the scheduled deployments (ingest every 15 minutes, retag nightly) until stopped.
 
-    Works against the ephemeral API or the Prefect server in PREFECT_API_URL.
+    Uses the Prefect server in PREFECT_API_URL; without one it starts its own on 127.0.0.1 (database
+    in the pressbox home, UI address printed) and stops it with serve (Ctrl-C or SIGTERM).
     Example: pressbox serve --ingest-cron "*/15 * * * *"
     """
     _prefect_env()
-    from flows.deployments import build_deployments
-    from pressbox.settings import get_settings
+    settings = _settings(feeds_file=feeds, db_path=db, ingest_cron=ingest_cron, maintenance_cron=maintenance_cron)
+    _check_feeds(settings)
+    from pressbox.prefect_server import stop_on_sigterm
 
-    settings = get_settings(feeds_file=feeds, db_path=db, ingest_cron=ingest_cron, maintenance_cron=maintenance_cron)
-    from prefect import serve as prefect_serve
+    stop_on_sigterm()  # until Prefect's runner installs its own: a SIGTERM during start-up still stops the server
+    try:
+        with _prefect(settings, serve=True, preload="flows.deployments") as own:
+            if own:
+                console.print(f"Prefect UI: {own.removesuffix('/api')} (a local server, stopped with serve)",
+                              highlight=False)
+            from prefect import serve as prefect_serve
 
-    prefect_serve(*build_deployments(settings))
+            from flows.deployments import build_deployments
+
+            prefect_serve(*build_deployments(settings))
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()
@@ -330,6 +509,9 @@ def status(
                                        left(last_error, 80) AS last_error
                                 FROM feeds ORDER BY consecutive_failures DESC, feed_id""")
     _print_table(cols, rows, "feeds")
+
+
+DEMO_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"
 
 
 if __name__ == "__main__":

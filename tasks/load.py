@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
-import pickle
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -24,6 +24,7 @@ import duckdb
 if TYPE_CHECKING:  # pandas is imported where frames are built: a no-change run never pays for it
     import pandas as pd
 
+from schemas.codec import from_jsonable, to_jsonable
 from schemas.records import Article, FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
@@ -186,7 +187,7 @@ def start_run(db_path: Path, run_id: str, flow_run_id: str | None, pressbox_vers
 def finish_run(db_path: Path, run_id: str, status: str, counts: dict[str, int], error: str | None = None) -> None:
     """Close the run's row with its counts."""
     cols = ["feeds_ok", "feeds_failed", "feeds_not_modified", "entries_new", "articles_new", "articles_updated",
-            "articles_unchanged", "articles_failed", "mentions"]
+            "articles_unchanged", "articles_failed", "mentions", "batches_staged"]
     sets = ", ".join(f"{c} = ?" for c in cols)
     with transaction(db_path) as con:
         con.execute(
@@ -285,6 +286,9 @@ def record_feeds(db_path: Path, run_id: str, results: Sequence[FeedResult]) -> i
                  ok, now, r.error.message if r.error else r.bozo, ok, r.feed_id],
             )
         _insert_errors(con, run_id, [r.error for r in results if r.error])
+        if results:
+            con.executemany("INSERT INTO feed_fetches VALUES (?, ?, ?, ?, ?)",
+                            [[run_id, r.feed_id, r.status, r.http_status, now] for r in results])
     return fresh
 
 
@@ -532,10 +536,11 @@ def stage_batch(
     """Write a batch to the staging folder (atomically: a half-written file is never read)."""
     folder = staging_dir(db_path)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{run_id}-{seq:05d}.pickle"
+    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{run_id}-{seq:05d}.json"
     tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump({"run_id": run_id, "tagged": list(tagged), "failures": list(failures)}, fh)
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump({"run_id": run_id, "tagged": [to_jsonable(t) for t in tagged],
+                   "failures": [[to_jsonable(e), to_jsonable(err)] for e, err in failures]}, fh, ensure_ascii=False)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -545,20 +550,32 @@ def stage_batch(
 def load_staged(db_path: Path, max_attempts: int, wait: float = 30.0) -> LoadCounts:
     """Load batches staged by earlier runs, oldest first; each file is removed once loaded."""
     total = LoadCounts()
-    for path in sorted(staging_dir(db_path).glob("*.pickle")):
-        with path.open("rb") as fh:
-            batch = pickle.load(fh)  # noqa: S301 - our own file, written by stage_batch
-        counts = load_batch(db_path, batch["run_id"], batch["tagged"], batch["failures"], max_attempts, wait=wait)
+    for path in sorted(staging_dir(db_path).glob("*.json")):
+        # JSON, not pickle: loading a file from a writable folder must never run code
+        batch = json.loads(path.read_text(encoding="utf-8"))
+        tagged = [from_jsonable(TaggedArticle, t) for t in batch["tagged"]]
+        failures = [(from_jsonable(FeedEntry, e), from_jsonable(FetchError, err)) for e, err in batch["failures"]]
+        counts = load_batch(db_path, batch["run_id"], tagged, failures, max_attempts, wait=wait)
         path.unlink()
         total.add(counts)
     return total
 
 
 # -- reading -------------------------------------------------------------------------------------
-def query(db_path: Path, sql: str, params: Sequence | None = None, wait: float = 10.0) -> tuple[list[str], list[tuple]]:
-    """Run one read-only query; returns (column names, rows)."""
+def sandbox(con: duckdb.DuckDBPyConnection) -> None:
+    """Lock an analyst's connection to the database it opened: no file reads or writes (COPY,
+    read_csv, ATTACH), no extension installs, no network; and no SET can undo it."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def query(db_path: Path, sql: str, params: Sequence | None = None, wait: float = 10.0,
+          sandboxed: bool = False) -> tuple[list[str], list[tuple]]:
+    """Run one read-only query (`sandboxed`: analysts' SQL, see `sandbox`); returns (column names, rows)."""
     con = connect(db_path, read_only=True, wait=wait)
     try:
+        if sandboxed:
+            sandbox(con)
         cur = con.execute(sql, params or [])
         cols = [d[0] for d in cur.description] if cur.description else []
         return cols, cur.fetchall()
@@ -602,11 +619,13 @@ def build_search_index(db_path: Path) -> str | None:
         con.close()
 
 
-def search(db_path: Path, text: str, limit: int = 10) -> list[tuple]:
+def search(db_path: Path, text: str, limit: int = 10, sandboxed: bool = False) -> list[tuple]:
     """Articles ranked by BM25 for a query: (score, published_at, title, canonical_url, article_id)."""
     con = connect(db_path, read_only=True, wait=10.0)
     try:
         load_fts(con)
+        if sandboxed:
+            sandbox(con)
         return con.execute(
             """SELECT round(score, 3) AS score, published_at, title, canonical_url, article_id FROM (
                    SELECT *, fts_main_articles.match_bm25(article_id, ?) AS score FROM articles)
@@ -635,21 +654,37 @@ def publish_snapshot(db_path: Path) -> Path:
     return target
 
 
-EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors")
+EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors", "feed_fetches")
 
 
-def export(db_path: Path, directory: Path, fmt: str = "parquet") -> list[Path]:
-    """Write every table to `directory` as Parquet (or CSV) files, one per table."""
+def export(db_path: Path, directory: Path, fmt: str = "parquet", overwrite: bool = False) -> list[Path]:
+    """Write every table to `directory` as Parquet (or CSV: list columns as JSON arrays) files, one
+    per table. Writes only those files: never over the warehouse or its snapshot, and over an
+    earlier export only with `overwrite`."""
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"unknown export format {fmt!r} (parquet or csv)")
+    targets = [directory / f"{table}.{fmt}" for table in EXPORT_TABLES]
+    protected = {Path(p).resolve() for p in (db_path, snapshot_path(db_path), f"{db_path}.wal")}
+    if clash := [str(p) for p in targets if p.resolve() in protected]:
+        raise ValueError(f"refusing to export over the warehouse: {', '.join(clash)}")
+    if (existing := [str(p) for p in targets if p.exists() or p.is_symlink()]) and not overwrite:
+        raise FileExistsError(f"{existing[0]} exists ({len(existing)} export files in {directory}); "
+                              "use --force to overwrite them")
     directory.mkdir(parents=True, exist_ok=True)
     con = connect(db_path, read_only=True, wait=10.0)
     written = []
     try:
-        for table in EXPORT_TABLES:
-            path = directory / f"{table}.{fmt}"
+        for table, path in zip(EXPORT_TABLES, targets, strict=True):
+            if path.is_symlink():  # overwrite the export file itself, never what a link points at
+                path.unlink()
             literal = "'" + str(path).replace("'", "''") + "'"  # COPY takes no bound path
-            con.execute(f"COPY (SELECT * FROM {table}) TO {literal} (FORMAT {fmt})")
+            select = "*"
+            if fmt == "csv":  # a list in CSV is a JSON array, not DuckDB's [a, b] text
+                lists = [c for c, t in con.execute("SELECT column_name, data_type FROM duckdb_columns() "
+                                                     "WHERE table_name = ?", [table]).fetchall() if t.endswith("[]")]
+                if lists:
+                    select = "* REPLACE (" + ", ".join(f"to_json({c}) AS {c}" for c in lists) + ")"
+            con.execute(f"COPY (SELECT {select} FROM {table}) TO {literal} (FORMAT {fmt})")
             written.append(path)
     finally:
         con.close()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 # Prefect reads its settings at import: keep it offline and away from the user's ~/.prefect.
@@ -14,6 +16,9 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 for key in [k for k in os.environ if k.startswith("PRESSBOX_")]:
     del os.environ[key]  # tests state every setting they rely on
+# Every process this session starts inherits this mark; at the end none may still be alive.
+SESSION_MARK = f"PBX_TEST_SESSION={os.getpid()}-{os.urandom(4).hex()}"
+os.environ["PBX_TEST_SESSION"] = SESSION_MARK.split("=", 1)[1]
 
 import pytest  # noqa: E402
 
@@ -75,3 +80,45 @@ def corpus_dir(sub: str) -> Path:
 
 
 __all__ = ["Route", "corpus_dir", "site_file", "SHARED"]
+
+
+def marked_processes(mark: str = SESSION_MARK) -> dict[int, str]:
+    """Live processes (other than this one) whose environment carries `mark`: pid -> command line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if mark.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                stat = (entry / "stat").read_text()
+                if stat.rsplit(")", 1)[1].split()[0] != "Z":  # a zombie is dead, only not yet reaped
+                    found[int(entry.name)] = cmd.strip()[:160]
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session if a process it started outlives it (servers, workers, sites)."""
+    import multiprocessing.forkserver
+    import multiprocessing.resource_tracker
+
+    # this process's own helpers end with it anyway (at exit); stop them now so they are not counted
+    multiprocessing.forkserver._forkserver._stop()
+    multiprocessing.resource_tracker._resource_tracker._stop()
+    if "prefect.server.api.server" in sys.modules:  # an ephemeral API a flow called without a harness started
+        from prefect.server.api.server import SubprocessASGIServer
+
+        for server in list(SubprocessASGIServer._instances.values()):
+            server.stop()
+    deadline = time.monotonic() + 15
+    while (left := marked_processes()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = [f"{len(left)} process(es) started by the tests are still alive:"]
+        lines += [f"  pid {pid}: {cmd}" for pid, cmd in sorted(left.items())]
+        if reporter:
+            reporter.write_line("\n".join(lines), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

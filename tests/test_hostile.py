@@ -203,8 +203,10 @@ def test_sigkill_mid_load_leaves_the_warehouse_consistent(site, settings_for, tm
                 time.sleep(600)
         load._mark_entries = slow
         from flows.ingest import ingest
+        from pressbox.prefect_server import prefect_api
         from pressbox.settings import get_settings
-        ingest(settings=get_settings(**{settings.model_dump(mode="json")!r}))
+        with prefect_api(None, scheduler=False, timeout=300):  # its API server dies with it
+            ingest(settings=get_settings(**{settings.model_dump(mode="json")!r}))
     """)
     child = subprocess.Popen([sys.executable, "-c", code], env=_child_env(tmp_path), cwd=tmp_path)
     try:
@@ -285,14 +287,14 @@ def test_busy_warehouse_stages_batches_and_the_next_run_loads_them(site, setting
     monkeypatch.setattr(load, "load_batch", busy)
     first = ingest(settings=settings)
     n = len(sample_site.MATCHES)
-    assert first["status"] == "completed" and first["counts"]["batches_staged"] == 3
+    assert first["status"] == "failed" and first["counts"]["batches_staged"] == 3  # nothing could be loaded
     assert any("staged" in note for note in first["notes"])
-    assert len(list(load.staging_dir(settings.db_path).glob("*.pickle"))) == 3
+    assert len(list(load.staging_dir(settings.db_path).glob("*.json"))) == 3
     assert load.query(settings.db_path, "SELECT count(*) FROM articles")[1] == [(0,)]
     monkeypatch.setattr(load, "load_batch", real)
     second = ingest(settings=settings)
     assert second["counts"]["articles_new"] == n
-    assert not list(load.staging_dir(settings.db_path).glob("*.pickle"))
+    assert not list(load.staging_dir(settings.db_path).glob("*.json"))
     assert load.query(settings.db_path, "SELECT count(*), count(DISTINCT article_id) FROM articles")[1] == [(n, n)]
 
 

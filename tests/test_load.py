@@ -1,5 +1,6 @@
 """tasks/load.py: migrations, idempotent upserts, never losing a body, the run lock."""
 
+import contextlib
 from datetime import UTC, datetime
 
 import duckdb
@@ -45,7 +46,9 @@ def count(db, table: str) -> int:
 
 def test_migrations_apply_once(tmp_path):
     con = duckdb.connect(str(tmp_path / "m.duckdb"))
-    assert load.migrate(con) == ["0001_init.sql", "0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql"]
+    every = sorted(p.name for p in load.MIGRATIONS_DIR.glob("*.sql"))  # each branch adds its own numbers
+    assert every[:3] == ["0001_init.sql", "0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql"]
+    assert load.migrate(con) == every
     assert load.migrate(con) == []
     cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                       "WHERE table_name = 'articles'").fetchall()}
@@ -66,8 +69,12 @@ def test_a_warehouse_from_before_the_flags_is_upgraded_in_place(tmp_path):
                    VALUES ('a1', 'u', 'c', 'Arsenal beat Chelsea', now(), 'h', 'trafilatura', 3, now(), now())""")
     load.load_fts(con)
     con.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'body', overwrite = 1)")
-    load.apply_views(con)
-    assert load.migrate(con) == ["0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql"]
+    for view in sorted(load.VIEWS_DIR.glob("*.sql")):  # the views a 0001 warehouse can have (not those of later tables)
+        with contextlib.suppress(duckdb.CatalogException):
+            con.execute(view.read_text())
+    later = sorted(p.name for p in load.MIGRATIONS_DIR.glob("*.sql"))[1:]
+    assert later[:2] == ["0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql"]
+    assert load.migrate(con) == later
     assert con.execute("SELECT article_id, paywalled, is_liveblog FROM articles").fetchall() == [("a1", False, False)]
     con.close()
 

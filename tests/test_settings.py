@@ -31,3 +31,20 @@ def test_allowlist_parsing():
 def test_allowlist_from_env(monkeypatch):
     monkeypatch.setenv("PRESSBOX_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
     assert Settings().private_allowlist.allows("127.0.0.1", ipaddress.ip_address("127.0.0.1"))
+
+
+def test_unknown_toml_key_is_an_error_naming_it(tmp_path, monkeypatch):
+    import pytest
+    from pydantic import ValidationError
+
+    from pressbox.settings import describe_error
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pressbox.toml").write_text("concurency = 3\nbatch_size = 7\n")
+    with pytest.raises(ValidationError) as info:
+        Settings()
+    line = describe_error(info.value)
+    assert "unknown setting 'concurency'" in line and "\n" not in line
+    monkeypatch.setenv("PRESSBOX_NOT_A_SETTING", "1")  # other PRESSBOX_* variables stay harmless
+    (tmp_path / "pressbox.toml").write_text("batch_size = 7\n")
+    assert Settings().batch_size == 7

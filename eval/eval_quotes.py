@@ -20,7 +20,7 @@ OUT = ROOT / "eval" / "out"
 sys.path.insert(0, str(ROOT))
 
 
-def eval_quotes(shared: Path = SHARED, errors: int = 0) -> None:
+def eval_quotes(shared: Path = SHARED, errors: int = 0, timing: bool = True) -> None:
     """Quote F1, speaker, role and team on the dev set and the seed; the stage's cost on the corpus."""
     from pressbox.settings import get_settings
     from tasks.quotes import extract_quotes, quote_json
@@ -43,7 +43,7 @@ def eval_quotes(shared: Path = SHARED, errors: int = 0) -> None:
         print(res.stdout)
     folder = shared / "corpus" / "texts"
     texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
-    if not texts:
+    if not texts or not timing:
         return
     start = time.perf_counter()
     tagged = [tagger.mentions(tags) for tags in tagger.tag_texts(texts)]
@@ -62,4 +62,5 @@ def eval_quotes(shared: Path = SHARED, errors: int = 0) -> None:
 
 if __name__ == "__main__":
     # usage: eval_quotes.py [SHARED_DIR] [N_ERRORS_TO_PRINT]
-    eval_quotes(Path(sys.argv[1]) if len(sys.argv) > 1 else SHARED, int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+    eval_quotes(Path(sys.argv[1]) if len(sys.argv) > 1 else SHARED, int(sys.argv[2]) if len(sys.argv) > 2 else 0,
+                "--no-timing" not in sys.argv)

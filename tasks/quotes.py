@@ -79,6 +79,8 @@ ROLE_RE = [(re.compile(rf"\b(?:{pat})\b", re.I), role) for pat, role in ROLE_WOR
 PRIORITY = ["manager", "coach", "chairman", "executive", "official", "referee", "player", "other", "pundit"]
 FORMER = re.compile(r"\b(?:former|ex-|one-time|retired|then)\s*(?:[\w'’-]+\s+){0,3}$", re.I)
 NOW_PLAYS = re.compile(r"\b(?:now\s+(?:playing|plays)\s+(?:for|with)|now\s+with|who\s+now\s+plays\s+for)\s+$", re.I)
+BODY = frozenset("fc club united city court courts press news times radio sport sports tv television group "
+                 "company stadium park cup trophy games olympics championship championships party".split())
 GOVERNING = ("federation", "association", "council", "committee", "board", "union", "agency", "authority",
              "confederation", "commission", "league", "iaaf", "fifa", "uefa", "icc", "ioc", "wada")
 
@@ -227,7 +229,9 @@ class _Article:
         for m in sorted(mentions, key=lambda m: m.start_char):
             if self.in_quote(m.start_char):
                 continue
-            if m.label in PERSON_LABELS or (m.label in ORG_LABELS and self._looks_personal(m)):
+            if m.label in PERSON_LABELS or (m.label in ORG_LABELS and (
+                    self._looks_personal(m) or (m.entity_id not in self.kb.entities and len(m.surface.split()) == 1
+                                                and self._by_part(m.surface, m.start_char) is not None))):
                 key = self._person_key(m)
                 self.refs.append((m.start_char, m.end_char, "person", key))
                 self.people[key].spans.append((m.start_char, m.end_char))
@@ -235,13 +239,25 @@ class _Article:
                 self.refs.append((m.start_char, m.end_char, "org", m.entity_id))
                 self.orgs.setdefault(m.entity_id, (m.canonical_name, m.label, m.start_char, m.end_char))
                 self.org_mentions.append(m)
+        # the surname written where the tagger missed it ("Savage's future at Birmingham")
+        owners: dict[str, list[_Person]] = {}
+        for p in self.people.values():
+            if len(p.name.split()) > 1:
+                owners.setdefault(p.name.split()[-1], []).append(p)
+        for surname, ps in owners.items():
+            if len(ps) == 1:
+                seen = set(ps[0].spans)
+                for m in re.finditer(rf"\b{re.escape(surname)}\b", self.text):
+                    if not self.in_quote(m.start()) and not any(a <= m.start() < b for a, b in seen):
+                        ps[0].spans.append(m.span())
+                ps[0].spans.sort()
 
     def _looks_personal(self, m: Mention) -> bool:
         """An ORG the model made of a foreign person's name ("Marion Jones", "Freddie Ljungberg")."""
         words = m.surface.split()
         return (m.entity_id not in self.kb.entities and 2 <= len(words) <= 3
                 and all(w[:1].isupper() and w.replace("-", "").isalpha() for w in words)
-                and not any(w.lower() in GOVERNING or w.lower() in ("fc", "united", "city") for w in words))
+                and not any(w.lower() in GOVERNING or w.lower() in BODY for w in words))
 
     def _person_key(self, m: Mention) -> str:
         ent = self.kb.entities.get(m.entity_id)
@@ -251,24 +267,55 @@ class _Article:
             known = self._by_part(words[0], m.start_char)
             if known is not None:
                 return known
+            full = self._untagged_full_name(words[0], m.start_char)
+            if full is not None:
+                key = f"person/{slug(full)}"
+                self.people.setdefault(key, _Person(key, full, key, m.label))
+                return key
         if m.entity_id not in self.people:
             name = _clean_name(ent.name if ent else m.canonical_name)
             self.people[m.entity_id] = _Person(m.entity_id, name, m.entity_id, ent.label if ent else m.label)
         return m.entity_id
 
+    def _untagged_full_name(self, surname: str, before: int) -> str | None:
+        """'Marcel Desailly' written once (in a headline run-in the model missed), then 'Desailly'."""
+        for m in re.finditer(rf"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+{re.escape(surname)}\b", self.text[:before]):
+            first = m.group(1).split()[-1]
+            if first.lower() not in NOT_NAMES and not self.in_quote(m.start()) and fold(first) not in self.kb.places:
+                return f"{first} {surname}"
+        return None
+
     def _by_part(self, word: str, before: int) -> str | None:
         w = fold(word)
         best, best_pos = None, -1
+        later = None
         for key, p in self.people.items():
             parts = fold(p.name).split()
             if len(parts) > 1 and w in parts and p.spans:
-                first = p.spans[0][0]
-                pos = max((s for s, _ in p.spans if s < before), default=first)
-                if pos > best_pos:
+                pos = max((s for s, _ in p.spans if s < before), default=-1)
+                if pos < 0:
+                    later = later or key  # named only further on
+                elif pos > best_pos:
                     best, best_pos = key, pos
-        return best
+        return best or later
 
-    def name_ref(self, start: int, end: int) -> _Who | None:
+    def known_name(self, start: int, end: int) -> str | None:
+        """The person an untagged name stands for, if known; a full name (two or three words) is a
+        new person."""
+        name = self.text[start:end]
+        words = name.split()
+        known = self._by_part(words[-1], start)
+        if len(words) == 1 or known is not None:
+            return known
+        before = self.text[max(0, start - 4) : start].lower()
+        after = re.match(r"\s+(?:has\s+|had\s+|have\s+)?([a-z]+)", self.text[end : end + 30])
+        if (len(words) <= 3 and fold(name) not in self.kb.by_alias and not any(w.lower() in BODY for w in words)
+                and not re.search(r"\b(?:the|a|an)\s+$", before)
+                and after is not None and (after.group(1) in STANCE or after.group(1) in ("is", "was", "will"))):
+            return self.name_ref(start, end).key  # "Marcel Desailly insists ...": a person the model missed
+        return None
+
+    def name_ref(self, start: int, end: int) -> _Who:
         """A capitalised name the tagger did not tag, as a person (known by surname, or as written)."""
         name = self.text[start:end]
         known = self._by_part(name.split()[-1], start) if len(name.split()) == 1 else None
@@ -278,8 +325,13 @@ class _Article:
                     known = key
         if known is not None:
             return self.person_who(known)
+        if len(name.split()) == 1:
+            name = self._untagged_full_name(name, start) or name
         key = f"person/{slug(name)}"
-        self.people.setdefault(key, _Person(key, name, key, "PERSON", [(start, end)]))
+        if key not in self.people:
+            spans = sorted({(m.start(), m.end()) for w in {name, name.split()[-1]}
+                            for m in re.finditer(rf"\b{re.escape(w)}\b", self.text) if not self.in_quote(m.start())})
+            self.people[key] = _Person(key, name, key, "PERSON", spans or [(start, end)])
         return self.person_who(key)
 
     def person_who(self, key: str) -> _Who:
@@ -305,11 +357,12 @@ class _Article:
         """Every speaker-like expression in text[a:b] outside quotes, in order."""
         out: list[tuple[int, int, str, object]] = []
         taken: list[tuple[int, int]] = []
+        chunk = self.text[a:b]
+        descs = [(a + m.start(), a + m.end(), m.group()) for m in DESCRIPTION.finditer(chunk)]
         for s, e, kind, key in self.refs:
-            if a <= s and e <= b:
+            if a <= s and e <= b and not (kind == "org" and any(ds <= s and e <= de for ds, de, _ in descs)):
                 out.append((s, e, kind, key))
                 taken.append((s, e))
-        chunk = self.text[a:b]
 
         def free(s: int, e: int) -> bool:
             return not any(s < te and ts < e for ts, te in taken) and not self.in_quote(s)
@@ -319,10 +372,9 @@ class _Article:
             if free(s, e):
                 out.append((s, e, "indefinite", m.group()))
                 taken.append((s, e))
-        for m in DESCRIPTION.finditer(chunk):
-            s, e = a + m.start(), a + m.end()
+        for s, e, phrase in descs:
             if free(s, e):
-                out.append((s, e, "description", m.group()))
+                out.append((s, e, "description", phrase))
                 taken.append((s, e))
         for m in re.finditer(r"\b(he|she|He|She|who)\b", chunk):
             s, e = a + m.start(), a + m.end()
@@ -348,13 +400,18 @@ class _Article:
         starts = [0, *[e for e in self.sentence_ends if e < pos]]
         for i, s in enumerate(starts):
             e = starts[i + 1] if i + 1 < len(starts) else pos
-            for cs, _ce, kind, key in self.candidates(s, e):
-                if self.in_quote(cs):
-                    continue
+            cands = self.candidates(s, e)
+            for j, (cs, ce, kind, key) in enumerate(cands):
+                if kind == "name":
+                    key = self.known_name(cs, ce)
+                    kind = "person" if key else kind
                 if kind == "person":
+                    if self.text[ce : ce + 3].startswith(("'", "’")) and any(
+                            c[2] in ("person", "name") and c[0] - ce < 30 for c in cands[j + 1 :]):
+                        continue  # "Kenteris' lawyer Gregory Ioannidis": the lawyer is the subject
                     focus = key
                     break
-                if kind in ("pronoun", "description"):
+                if kind in ("pronoun", "description") and key != "who":
                     break
         return focus  # type: ignore[return-value]
 
@@ -506,7 +563,11 @@ def _role_and_team(art: _Article, key: str) -> tuple[str | None, str | None, str
             base = s
         else:
             before, base = before[cut + 1 :], clause + cut + 1
-        for role, pos in _roles_in(before):
+        for role, pos, pend in _roles_in(before):
+            gap = before[pend:]  # the words between the role and the name
+            if (s, e) not in person.descriptions and not re.fullmatch(
+                    r"(?:\s*,)?(?:\s+(?:[A-Z][\w'’.-]*|and|of|the|\w+'s))*\s*,?\s*", gap):
+                continue
             team = _team_before(art, base, base + pos)
             found.append((role, *team, bool(FORMER.search(before[:pos]))))
         end = min(art.sentence_end(e), e + 120)
@@ -515,13 +576,15 @@ def _role_and_team(art: _Article, key: str) -> tuple[str | None, str | None, str
                      r"((?:[\w'’-]+\s+){0,5}?)(?=\S)", after)
         if m and after.lstrip().startswith(","):
             window = after[: after.find(",", after.find(",") + 1) if after.count(",") > 1 else len(after)]
-            for role, pos in _roles_in(window)[:1]:
+            for role, pos, _ in _roles_in(window)[:1]:
                 found.append((role, *_team_before(art, e, e + pos), bool(FORMER.search(window[:pos]))))
         play = re.search(r"\b(?:now\s+(?:playing|plays)\s+(?:for|with)|now\s+with|who\s+now\s+plays\s+for)\s+", after)
         if play:
             tid, tname = _team_at(art, e + play.end())
             found.append(("player", tid, tname, False))
-        as_role = re.search(r"\bas\s+((?:[\w'’-]+\s+){0,3}?)(coach|manager|captain|boss|chairman)\b", after)
+        as_role = re.search(r"\b(?:quit|stay|remain|continue|resign|serve|appointed|named|installed|over|spell|"
+                            r"tenure|time|role|job)\s+as\s+((?:[\w'’-]+\s+){0,3}?)(coach|manager|captain|boss|"
+                            r"chairman)\b", after)
         if as_role:
             role = next(r for rx, r in ROLE_RE if rx.fullmatch(as_role.group(2)))
             found.append((role, *_team_before(art, e + as_role.start(), e + as_role.start(2)), False))
@@ -563,15 +626,15 @@ def _plain_director(art: _Article, person: _Person) -> bool:
     return False
 
 
-def _roles_in(window: str) -> list[tuple[str, int]]:
-    """Role words in a window of text, with their positions, nearest to its end first."""
+def _roles_in(window: str) -> list[tuple[str, int, int]]:
+    """Role words in a window of text, with their spans, nearest to its end first."""
     out = []
     for rx, role in ROLE_RE:
         for m in rx.finditer(window):
             if not any(m.start() >= s and m.end() <= e for _, s, e in out):
                 out.append((role, m.start(), m.end()))
     out.sort(key=lambda r: -r[1])
-    return [(r, s) for r, s, _ in out]
+    return out
 
 
 def _team_before(art: _Article, a: int, b: int) -> tuple[str | None, str | None]:
@@ -615,7 +678,15 @@ def _team_in_sentences(art: _Article, person: _Person, role: str) -> tuple[str |
     labels = {"TEAM"} if role in ("manager", "coach", "player") else {"TEAM", "ORG"}
     for s, _e in person.spans:
         a, b = art.sentence_start(s), art.sentence_end(s)
+        base = a
+        for m in re.finditer(r"\s[-–—]\s|;|\bbut\b", art.text[base:b]):
+            if base + m.end() <= s:
+                a = base + m.end()
+            elif base + m.start() >= s:
+                b = base + m.start()
+                break
         near = [m for m in art.org_mentions if a <= m.start_char < b and m.label in labels
+                and (m.label == "TEAM" or m.entity_id in art.kb.entities)  # a governing body, not "The Sun"
                 and not art.in_quote(m.start_char)
                 and (role != "player" or re.search(r"\b(?:at|for|with|of)\s+(?:the\s+)?$",
                                                    art.text[max(0, m.start_char - 12) : m.start_char]))]

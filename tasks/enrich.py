@@ -6,9 +6,12 @@ process of a pool (`tasks.pool`), which is how a run uses more than one core.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from schemas.records import Article, FeedEntry, FetchError, Response, TaggedArticle
 from tasks.extract import build_article
 from tasks.fetch import FetchFailure
+from tasks.quotes import extract_quotes
 from tasks.tag import SportsTagger, get_tagger, tag_articles
 
 
@@ -18,7 +21,8 @@ def enrich_articles(tagger: SportsTagger, articles: list[Article]) -> list[Tagge
     The one place the flow (new pages) and `pressbox retag` (stored articles) compute what is
     stored per article, so a retag recomputes all of it.
     """
-    return tag_articles(tagger, articles)
+    tagged = tag_articles(tagger, articles)
+    return [replace(t, quotes=extract_quotes(t.article.body, t.mentions, tagger.kb)) for t in tagged]
 
 
 def extract_and_tag(

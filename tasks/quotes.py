@@ -19,28 +19,37 @@ from tasks.kb import KnowledgeBase, default_kb, fold, slug
 
 PERSON_LABELS = {"PERSON", "PLAYER", "COACH"}
 ORG_LABELS = {"TEAM", "ORG"}
-SPEECH_VERBS = (
-    "said say says told tell tells added adds insisted insists admitted admits explained explains stated states "
-    "asked asks warned warns claimed claims revealed reveals continued continues stressed stresses declared "
-    "declares confirmed confirms commented comments remarked replied replies responded responds agreed agrees "
-    "argued argues noted notes suggested suggests joked jokes conceded concedes described describes called calls "
-    "wrote writes announced announces urged urges maintained maintains acknowledged acknowledges recalled recalls "
-    "reckoned reckons predicted predicts vowed vows promised promises quipped boasted complained complains fumed "
-    "enthused beamed laughed added explained observed observes mused insisted summed reflected reflects "
-    "admitted pointed countered cautioned"
-).split()
+SPEECH_VERBS = [
+    "said", "say", "says", "told", "tell", "tells", "added", "adds", "insisted", "insists", "admitted", "admits",
+    "explained", "explains", "stated", "states", "asked", "asks", "warned", "warns", "claimed", "claims",
+    "revealed", "reveals", "continued", "continues", "stressed", "stresses", "declared", "declares", "confirmed",
+    "confirms", "commented", "comments", "remarked", "replied", "replies", "responded", "responds", "agreed",
+    "agrees", "argued", "argues", "noted", "notes", "suggested", "suggests", "joked", "jokes", "conceded",
+    "concedes", "described", "describes", "called", "calls", "wrote", "writes", "announced", "announces", "urged",
+    "urges", "maintained", "maintains", "acknowledged", "acknowledges", "recalled", "recalls", "reckoned",
+    "reckons", "predicted", "predicts", "vowed", "vows", "promised", "promises", "quipped", "boasted",
+    "complained", "complains", "fumed", "enthused", "beamed", "laughed", "added", "explained", "observed",
+    "observes", "mused", "insisted", "summed", "reflected", "reflects", "admitted", "pointed", "countered",
+    "cautioned"
+]
 SPEECH = frozenset(SPEECH_VERBS)
 # verbs of a narrative sentence that introduce the quote after it ("Bwalya warned his side ...")
-STANCE = SPEECH | frozenset("believes believed feels felt thinks thought hopes hoped knows expects expected "
-                            "wants wanted fears feared accepts accepted".split())
-AUX = r"(?:(?:has|had|have|was|is|then|later|also|once|again|simply|just|previously|earlier|recently|had\s+earlier)\s+)*"
+STANCE = SPEECH | frozenset([
+    "believes", "believed", "feels", "felt", "thinks", "thought", "hopes", "hoped", "knows", "expects",
+    "expected", "wants", "wanted", "fears", "feared", "accepts", "accepted"
+])
+AUX = r"(?:(?:has|had|have|was|is|then|later|also|once|again|simply|just|previously|earlier|recently)\s+)*"
 PRONOUNS = {"he": "m", "she": "f"}
 RELATIVE = {"who", "whom"}
 NOT_NAMES = frozenset(
-    "the a an he she it they we i you his her its their our but and however in on at for with after before "
-    "when while if as this that these those there here then so yet also meanwhile although though since "
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
-    "august september october november december mr mrs ms sir dr".split()
+    [
+        "the", "a", "an", "he", "she", "it", "they", "we", "i", "you", "his", "her", "its", "their", "our", "but",
+        "and", "however", "in", "on", "at", "for", "with", "after", "before", "when", "while", "if", "as", "this",
+        "that", "these", "those", "there", "here", "then", "so", "yet", "also", "meanwhile", "although", "though",
+        "since", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+        "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+        "december", "mr", "mrs", "ms", "sir", "dr"
+    ]
 )
 # A description that stands for the person in focus: "the 36-year-old", "The United boss".
 DESCRIPTION = re.compile(
@@ -79,8 +88,11 @@ ROLE_RE = [(re.compile(rf"\b(?:{pat})\b", re.I), role) for pat, role in ROLE_WOR
 PRIORITY = ["manager", "coach", "chairman", "executive", "official", "referee", "player", "other", "pundit"]
 FORMER = re.compile(r"\b(?:former|ex-|one-time|retired|then)\s*(?:[\w'’-]+\s+){0,3}$", re.I)
 NOW_PLAYS = re.compile(r"\b(?:now\s+(?:playing|plays)\s+(?:for|with)|now\s+with|who\s+now\s+plays\s+for)\s+$", re.I)
-BODY = frozenset("fc club united city court courts press news times radio sport sports tv television group "
-                 "company stadium park cup trophy games olympics championship championships party".split())
+BODY = frozenset([
+    "fc", "club", "united", "city", "court", "courts", "press", "news", "times", "radio", "sport", "sports", "tv",
+    "television", "group", "company", "stadium", "park", "cup", "trophy", "games", "olympics", "championship",
+    "championships", "party"
+])
 GOVERNING = ("federation", "association", "council", "committee", "board", "union", "agency", "authority",
              "confederation", "commission", "league", "iaaf", "fifa", "uefa", "icc", "ioc", "wada")
 
@@ -91,6 +103,7 @@ class _Span:
     end: int  # one past the last
     open_at: int  # the opening mark
     close_at: int | None  # the closing mark, None when it was left off
+    after: int = 0  # one past the closing mark (or the quoted words when it was left off)
 
 
 @dataclass
@@ -143,9 +156,7 @@ def _marks(text: str, pattern: str, *, double: bool) -> list[tuple[int, int, str
         left = prev.isspace() or prev in "([{—–-/" or s == 0
         right = nxt.isspace() or nxt in ".,;:!?)]}—–-" or e == n
         if not double:
-            if ch == "‘" and not prev.isalnum():
-                kind = "open"
-            elif left and nxt.isalnum():
+            if ch == "‘" and not prev.isalnum() or left and nxt.isalnum():
                 kind = "open"
             elif not left and right and (prev in ".,!?;:—-" or nxt in ".,;:!?)" or _cue_follows(text, e)):
                 kind = "close"
@@ -177,7 +188,7 @@ def _pair(text: str, marks: list[tuple[int, int, str]]) -> list[_Span]:
     open_at: int | None = None
     inner = 0
 
-    def close(end: int, close_at: int | None) -> None:
+    def close(end: int, close_at: int | None, close_end: int = 0) -> None:
         assert open_at is not None
         s, e = inner, end
         while s < e and text[s].isspace():
@@ -185,7 +196,7 @@ def _pair(text: str, marks: list[tuple[int, int, str]]) -> list[_Span]:
         while e > s and text[e - 1].isspace():
             e -= 1
         if e > s:
-            spans.append(_Span(s, e, open_at, close_at))
+            spans.append(_Span(s, e, open_at, close_at, close_end if close_at is not None else e))
 
     for pos, length, kind in marks:
         if open_at is not None:
@@ -198,7 +209,7 @@ def _pair(text: str, marks: list[tuple[int, int, str]]) -> list[_Span]:
                 close(pos, None)
             open_at, inner = pos, pos + length
         elif open_at is not None:
-            close(pos, pos)
+            close(pos, pos, pos + length)
             open_at = None
     if open_at is not None:
         brk = text.find("\n", inner)
@@ -212,7 +223,7 @@ class _Article:
     def __init__(self, text: str, mentions: Sequence[Mention], kb: KnowledgeBase):
         self.text, self.kb = text, kb
         self.spans = _spans(text)
-        self.inside = [(s.open_at, (s.close_at + 1) if s.close_at is not None else s.end) for s in self.spans]
+        self.inside = [(s.open_at, s.after) for s in self.spans]
         self.people: dict[str, _Person] = {}
         self.refs: list[tuple[int, int, str, str]] = []  # (start, end, kind person|org, key or entity id)
         self.orgs: dict[str, tuple[str, str, int, int]] = {}  # entity id -> (name, label, start, end)
@@ -459,7 +470,7 @@ def _clean_name(name: str) -> str:
 
 
 def _verb_re() -> re.Pattern[str]:
-    return re.compile(rf"\b({AUX})({'|'.join(sorted(SPEECH, key=len, reverse=True))})\b", re.I)
+    return re.compile(rf"(?<![\w-])({AUX})({'|'.join(sorted(SPEECH, key=len, reverse=True))})\b(?!-)", re.I)
 
 
 VERB_RE = _verb_re()
@@ -474,7 +485,7 @@ def _attribute_after(art: _Article, q: _Span, limit: int) -> tuple[_Who | None, 
     inner = art.text[q.start : q.end].rstrip()
     if inner.endswith(".") and not inner.endswith("..."):
         return None  # a full stop closes the sentence: what follows is new narrative
-    a = q.close_at + 1
+    a = q.after
     b = min(limit, art.sentence_end(a))
     after = art.text[a:b]
     m = AFTER_VERB_FIRST.match(after) or ACCORDING.match(after.lstrip(" ,"))
@@ -720,7 +731,7 @@ def extract_quotes(text: str, mentions: Sequence[Mention], kb: KnowledgeBase | N
                 who, cue, embedded = before
                 if who is not None or cue is not None:
                     got = (who, cue) if who is not None or got is None else got
-        if (got is None or got[0] is None) and last is not None and results and _continues(art, between, prev_closed_at):
+        if (got is None or got[0] is None) and last is not None and _continues(art, between, prev_closed_at):
             got = last
         if got is None or got[0] is None:
             stance = _stance(art, q, prev_end)
@@ -733,14 +744,14 @@ def extract_quotes(text: str, mentions: Sequence[Mention], kb: KnowledgeBase | N
                 got = (art.person_who(focus), None) if focus else (None, None)
         words = len(text[q.start : q.end].split())
         if words < 3 and not (embedded and got[1] is not None) and not _cued_after(art, q, limit):
-            prev_end = q.close_at + 1 if q.close_at is not None else q.end
+            prev_end = q.after
             continue  # a scare quote or a title, not speech
         if embedded and got[1] is None and words < 6:
-            prev_end = q.close_at + 1 if q.close_at is not None else q.end
+            prev_end = q.after
             continue
         results.append((q, got[0], got[1]))
         last = got
-        prev_end = q.close_at + 1 if q.close_at is not None else q.end
+        prev_end = q.after
         prev_closed_at = q.close_at
     quotes = []
     profiles: dict[str, tuple[str | None, str | None, str | None]] = {}
@@ -774,7 +785,7 @@ def _continues(art: _Article, between: str, prev_closed_at: int | None) -> bool:
 def _cued_after(art: _Article, q: _Span, limit: int) -> bool:
     if q.close_at is None:
         return False
-    return bool(AFTER_VERB_FIRST.match(art.text[q.close_at + 1 : limit]))
+    return bool(AFTER_VERB_FIRST.match(art.text[q.after : limit]))
 
 
 def quote_json(q: Quote) -> dict:

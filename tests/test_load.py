@@ -45,7 +45,8 @@ def count(db, table: str) -> int:
 
 def test_migrations_apply_once(tmp_path):
     con = duckdb.connect(str(tmp_path / "m.duckdb"))
-    assert load.migrate(con) == ["0001_init.sql", "0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql"]
+    assert load.migrate(con) == ["0001_init.sql", "0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql",
+                                 "0010_quotes.sql"]
     assert load.migrate(con) == []
     cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                       "WHERE table_name = 'articles'").fetchall()}

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from schemas.records import Mention, Quote
-from tasks.kb import KnowledgeBase, default_kb, fold, slug
+from tasks.kb import Entity, KnowledgeBase, default_kb, fold, slug
 
 PERSON_LABELS = {"PERSON", "PLAYER", "COACH"}
 ORG_LABELS = {"TEAM", "ORG"}
@@ -30,7 +30,7 @@ SPEECH_VERBS = [
     "reckons", "predicted", "predicts", "vowed", "vows", "promised", "promises", "quipped", "boasted",
     "complained", "complains", "fumed", "enthused", "beamed", "laughed", "added", "explained", "observed",
     "observes", "mused", "insisted", "summed", "reflected", "reflects", "admitted", "pointed", "countered",
-    "cautioned"
+    "cautioned", "read", "reads"
 ]
 SPEECH = frozenset(SPEECH_VERBS)
 # verbs of a narrative sentence that introduce the quote after it ("Bwalya warned his side ...")
@@ -56,7 +56,9 @@ DESCRIPTION = re.compile(
     r"\b(?:the|The|this|This)\s+(?:[\w'’-]+\s+){0,3}?(?:\d+-year-old|[a-z-]+man|boss|manager|coach|captain|"
     r"skipper|striker|midfielder|defender|goalkeeper|keeper|forward|winger|player|star|athlete|sprinter|veteran|"
     r"youngster|international|chairman|chief|champion|scot|welshman|irishman|australian|american|argentine|"
-    r"brazilian|italian|spaniard|german|dutchman|frenchman|portuguese|swede|dane|norwegian|nigerian)\b"
+    r"brazilian|italian|spaniard|german|dutchman|frenchman|portuguese|swede|dane|norwegian|nigerian|director|"
+    r"president|owner|executive|secretary)\b",
+    re.I,
 )
 INDEFINITE = re.compile(
     r"\b(?:[Aa]n?|[Oo]ne|[Tt]he)\s+(?:[\w'’-]+\s+){0,3}?(?:spokesman|spokeswoman|spokesperson|source|insider|"
@@ -228,6 +230,8 @@ class _Article:
         self.refs: list[tuple[int, int, str, str]] = []  # (start, end, kind person|org, key or entity id)
         self.orgs: dict[str, tuple[str, str, int, int]] = {}  # entity id -> (name, label, start, end)
         self.org_mentions: list[Mention] = []
+        self.org_mentions_all = [m for m in mentions if m.label in ORG_LABELS]
+        self._sport: str | None = None
         self._index_names(mentions)
         self.sentence_ends = [m.end() for m in re.finditer(r"[.!?](?=[\"'”’]?\s+[\"“‘'A-Z])|\n", text)]
 
@@ -242,7 +246,8 @@ class _Article:
                 continue
             if m.label in PERSON_LABELS or (m.label in ORG_LABELS and (
                     self._looks_personal(m) or (m.entity_id not in self.kb.entities and len(m.surface.split()) == 1
-                                                and self._by_part(m.surface, m.start_char) is not None))):
+                                                and (self._by_part(m.surface, m.start_char) is not None
+                                                     or self._untagged_full_name(m.surface, m.start_char))))):
                 key = self._person_key(m)
                 self.refs.append((m.start_char, m.end_char, "person", key))
                 self.people[key].spans.append((m.start_char, m.end_char))
@@ -278,15 +283,25 @@ class _Article:
             known = self._by_part(words[0], m.start_char)
             if known is not None:
                 return known
-            full = self._untagged_full_name(words[0], m.start_char)
+            ent = self._kb_person(words[0])
+            full = None if ent else self._untagged_full_name(words[0], m.start_char)
             if full is not None:
                 key = f"person/{slug(full)}"
                 self.people.setdefault(key, _Person(key, full, key, m.label))
                 return key
-        if m.entity_id not in self.people:
+        key = ent.id if ent else m.entity_id
+        if key not in self.people:
             name = _clean_name(ent.name if ent else m.canonical_name)
-            self.people[m.entity_id] = _Person(m.entity_id, name, m.entity_id, ent.label if ent else m.label)
-        return m.entity_id
+            self.people[key] = _Person(key, name, key, ent.label if ent else m.label)
+        return key
+
+    def _kb_person(self, surname: str) -> Entity | None:
+        """The one coach or player of the knowledge base this surname can mean in this article's sport."""
+        if self._sport is None:
+            self._sport = _sport_of_mentions(self.kb, self.org_mentions_all) or ""
+        ents = [e for e in self.kb.by_alias.get(fold(surname), []) if e.label in ("COACH", "PLAYER")]
+        ents = [e for e in ents if e.sport == self._sport] if self._sport else ents
+        return ents[0] if len(ents) == 1 else None
 
     def _untagged_full_name(self, surname: str, before: int) -> str | None:
         """'Marcel Desailly' written once (in a headline run-in the model missed), then 'Desailly'."""
@@ -337,6 +352,11 @@ class _Article:
         if known is not None:
             return self.person_who(known)
         if len(name.split()) == 1:
+            ent = self._kb_person(name)
+            if ent is not None:
+                if ent.id not in self.people:
+                    self.people[ent.id] = _Person(ent.id, _clean_name(ent.name), ent.id, ent.label, [(start, end)])
+                return self.person_who(ent.id)
             name = self._untagged_full_name(name, start) or name
         key = f"person/{slug(name)}"
         if key not in self.people:
@@ -369,19 +389,20 @@ class _Article:
         out: list[tuple[int, int, str, object]] = []
         taken: list[tuple[int, int]] = []
         chunk = self.text[a:b]
+        indef = [(a + m.start(), a + m.end(), m.group()) for m in INDEFINITE.finditer(chunk)]
         descs = [(a + m.start(), a + m.end(), m.group()) for m in DESCRIPTION.finditer(chunk)]
         for s, e, kind, key in self.refs:
-            if a <= s and e <= b and not (kind == "org" and any(ds <= s and e <= de for ds, de, _ in descs)):
+            within = any(ds <= s and e <= de for ds, de, _ in [*descs, *indef])
+            if a <= s and e <= b and not (within and (kind == "org" or " " not in self.text[s:e])):
                 out.append((s, e, kind, key))
                 taken.append((s, e))
 
         def free(s: int, e: int) -> bool:
             return not any(s < te and ts < e for ts, te in taken) and not self.in_quote(s)
 
-        for m in INDEFINITE.finditer(chunk):
-            s, e = a + m.start(), a + m.end()
+        for s, e, phrase in indef:
             if free(s, e):
-                out.append((s, e, "indefinite", m.group()))
+                out.append((s, e, "indefinite", phrase))
                 taken.append((s, e))
         for s, e, phrase in descs:
             if free(s, e):
@@ -522,6 +543,17 @@ def _attribute_before(art: _Article, q: _Span, floor: int) -> tuple[_Who | None,
     if not verbs:
         return None, None, False
     vm = verbs[-1]
+    if before[: vm.start()].rstrip().endswith(",") and "," in before[: vm.start()].rstrip()[:-1]:
+        # "Wenger, who brought Petit from Monaco, added:" / "LTA chief executive, John Crowther, added:"
+        head = a + before.index(",")
+        kinds = ("person", "name", "org", "pronoun", "description")
+        cands = [c for c in art.candidates(a, head) if c[2] in kinds]
+        people = [c for c in cands if c[2] in ("person", "name", "pronoun", "description")]
+        appositive = [c for c in art.candidates(head + 1, a + vm.start())
+                      if c[2] in ("person", "name") and not art.text[head + 1 : c[0]].strip()]
+        pick = people[-1] if people else appositive[0] if appositive else cands[-1] if cands else None
+        who = art.resolve(pick, a) if pick else None
+        return who, vm.group(2).lower(), True
     clause_start = a
     for m in re.finditer(r"[,;]\s", before[: vm.start()]):
         if before[m.end() : vm.start()].strip():
@@ -708,7 +740,11 @@ def _team_in_sentences(art: _Article, person: _Person, role: str) -> tuple[str |
 
 
 def _sport_of(art: _Article) -> str | None:
-    sports = [art.kb.entities[m.entity_id].sport for m in art.org_mentions if m.entity_id in art.kb.entities]
+    return _sport_of_mentions(art.kb, art.org_mentions)
+
+
+def _sport_of_mentions(kb: KnowledgeBase, mentions: Sequence[Mention]) -> str | None:
+    sports = [kb.entities[m.entity_id].sport for m in mentions if m.entity_id in kb.entities]
     sports = [s for s in sports if s]
     return max(set(sports), key=sports.count) if sports else None
 

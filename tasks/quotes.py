@@ -99,6 +99,10 @@ GOVERNING = ("federation", "association", "council", "committee", "board", "unio
              "confederation", "commission", "league", "iaaf", "fifa", "uefa", "icc", "ioc", "wada")
 
 
+SUBJECT_VERB = re.compile(r"\s+(?:(?:is|was|has|had|did|does|will|would|could|also|then)\b|[a-z]+ed\b|"
+                          r"(?:says|insists|believes|admits|told|said|added|revealed|warned|claims|feels|thinks)\b)")
+
+
 @dataclass
 class _Span:
     start: int  # first character of the quoted words
@@ -231,6 +235,8 @@ class _Article:
         self.orgs: dict[str, tuple[str, str, int, int]] = {}  # entity id -> (name, label, start, end)
         self.org_mentions: list[Mention] = []
         self.org_mentions_all = [m for m in mentions if m.label in ORG_LABELS]
+        self.other_spans = [(m.start_char, m.end_char, m) for m in mentions
+                            if m.label not in PERSON_LABELS and m.label not in ORG_LABELS and m.label != "PLACE"]
         self._sport: str | None = None
         self._index_names(mentions)
         self.sentence_ends = [m.end() for m in re.finditer(r"[.!?](?=[\"'”’]?\s+[\"“‘'A-Z])|\n", text)]
@@ -245,9 +251,7 @@ class _Article:
             if self.in_quote(m.start_char):
                 continue
             if m.label in PERSON_LABELS or (m.label in ORG_LABELS and (
-                    self._looks_personal(m) or (m.entity_id not in self.kb.entities and len(m.surface.split()) == 1
-                                                and (self._by_part(m.surface, m.start_char) is not None
-                                                     or self._untagged_full_name(m.surface, m.start_char))))):
+                    self._looks_personal(m) or self._lone_surname(m))):
                 key = self._person_key(m)
                 self.refs.append((m.start_char, m.end_char, "person", key))
                 self.people[key].spans.append((m.start_char, m.end_char))
@@ -267,6 +271,17 @@ class _Article:
                     if not self.in_quote(m.start()) and not any(a <= m.start() < b for a, b in seen):
                         ps[0].spans.append(m.span())
                 ps[0].spans.sort()
+
+    def _lone_surname(self, m: Mention) -> bool:
+        """A single word the model called an ORG that is someone's surname: written after a first name
+        earlier, or right before a verb of speech ("a tearful Claxton told BBC Sport")."""
+        word = m.surface
+        if m.label != "ORG" or m.entity_id in self.kb.entities or " " in word or word.isupper():
+            return False
+        if self._by_part(word, m.start_char) is not None or self._untagged_full_name(word, m.start_char):
+            return True
+        nxt = re.match(r"\s+(?:had\s+|has\s+)?([a-z]+)", self.text[m.end_char : m.end_char + 20])
+        return bool(nxt) and nxt.group(1) in SPEECH and word.lower() not in BODY and not word.endswith("s")
 
     def _looks_personal(self, m: Mention) -> bool:
         """An ORG the model made of a foreign person's name ("Marion Jones", "Freddie Ljungberg")."""
@@ -397,6 +412,8 @@ class _Article:
                 out.append((s, e, kind, key))
                 taken.append((s, e))
 
+        taken.extend((ts, te) for ts, te, _ in self.other_spans if ts < b and a < te)  # venues, competitions
+
         def free(s: int, e: int) -> bool:
             return not any(s < te and ts < e for ts, te in taken) and not self.in_quote(s)
 
@@ -436,6 +453,9 @@ class _Article:
             for j, (cs, ce, kind, key) in enumerate(cands):
                 if kind == "name":
                     key = self.known_name(cs, ce)
+                    if key is None and j == 0 and len(self.text[s:cs].split()) <= 1 and SUBJECT_VERB.match(
+                            self.text[ce : ce + 40]):
+                        key = self.name_ref(cs, ce).key  # "Wardle did stress ...": a person the tagger missed
                     kind = "person" if key else kind
                 if kind == "person":
                     if self.text[ce : ce + 3].startswith(("'", "’")) and any(
@@ -459,6 +479,9 @@ class _Article:
         if kind == "indefinite":
             phrase = str(key)
             if STATEMENT.search(phrase):
+                named = [m for _, _, m in self.other_spans if s <= m.start_char < e]
+                if named and not any(s <= m.start_char < e for m in self.org_mentions):
+                    return _Who(named[-1].canonical_name, named[-1].entity_id, "organisation")
                 org = self.org_near(s, e)
                 return self.org_who(org) if org else None
             return _Who(phrase[0].lower() + phrase[1:] if phrase[:2] in ("A ", "An") else phrase, None, "unknown")

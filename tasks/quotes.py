@@ -53,7 +53,8 @@ NOT_NAMES = frozenset(
 )
 # A description that stands for the person in focus: "the 36-year-old", "The United boss".
 DESCRIPTION = re.compile(
-    r"\b(?:the|The|this|This)\s+(?:[\w'’-]+\s+){0,3}?(?:\d+-year-old|[a-z-]+man|boss|manager|coach|captain|"
+    r"\b(?:the|this)\s+(?:[\w'’-]+\s+){0,3}?(?:\d+-year-old(?-i:\s+[A-Z][a-z]+(?![\w'’-]*\s+[A-Z]))?|"
+    r"[a-z-]+man|boss|manager|coach|captain|"
     r"skipper|striker|midfielder|defender|goalkeeper|keeper|forward|winger|player|star|athlete|sprinter|veteran|"
     r"youngster|international|chairman|chief|champion|scot|welshman|irishman|australian|american|argentine|"
     r"brazilian|italian|spaniard|german|dutchman|frenchman|portuguese|swede|dane|norwegian|nigerian|director|"
@@ -280,8 +281,11 @@ class _Article:
             return False
         if self._by_part(word, m.start_char) is not None or self._untagged_full_name(word, m.start_char):
             return True
-        nxt = re.match(r"\s+(?:had\s+|has\s+)?([a-z]+)", self.text[m.end_char : m.end_char + 20])
-        return bool(nxt) and nxt.group(1) in SPEECH and word.lower() not in BODY and not word.endswith("s")
+        if word.lower() in BODY or word.endswith("s"):
+            return False
+        nxt = re.match(rf"\s+{AUX}([a-z]+)", self.text[m.end_char : m.end_char + 40])
+        prev = re.search(r"\b([a-z]+)\s+$", self.text[max(0, m.start_char - 12) : m.start_char])
+        return bool(nxt and nxt.group(1) in SPEECH) or bool(prev and prev.group(1) in SPEECH)
 
     def _looks_personal(self, m: Mention) -> bool:
         """An ORG the model made of a foreign person's name ("Marion Jones", "Freddie Ljungberg")."""

@@ -568,6 +568,10 @@ def _attribute_before(art: _Article, q: _Span, floor: int) -> tuple[_Who | None,
         cands = art.candidates(start, q.open_at)
         return (art.resolve(cands[0], start) if cands else None), "according to", True
     if not verbs:
+        if before.rstrip().endswith(":"):  # "... praised by coach Sir Alex Ferguson: "It was ...""
+            cands = [c for c in art.candidates(a, q.open_at) if c[2] in ("person", "name", "org")]
+            if cands and not art.text[cands[-1][1] : q.open_at].strip(" :’'s"):
+                return art.resolve(cands[-1], a), None, True
         return None, None, False
     vm = verbs[-1]
     if before[: vm.start()].rstrip().endswith(",") and "," in before[: vm.start()].rstrip()[:-1]:

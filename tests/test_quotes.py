@@ -88,6 +88,11 @@ def test_colon_introduction_and_descriptions():
     assert [(q.speaker_name, q.role, q.team_name) for q in qs] == [("Tom Ashby", "player", "Chelsea F.C.")] * 2
 
 
+def test_colon_introduction_without_a_verb():
+    qs = quotes('Ashby was praised by Arsenal boss Arsene Wenger: "He was outstanding from first to last."')
+    assert [(q.speaker_name, q.role, q.cue) for q in qs] == [("Arsène Wenger", "manager", None)]
+
+
 def test_sentence_split_by_attribution_is_two_quotes():
     qs = quotes('Arsenal boss Arsene Wenger was calm. "I am happy," he said, "and so are the players."')
     assert [q.text for q in qs] == ["I am happy,", "and so are the players."]

@@ -11,6 +11,7 @@ their name, then from the knowledge base.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -236,16 +237,22 @@ class _Article:
         self.orgs: dict[str, tuple[str, str, int, int]] = {}  # entity id -> (name, label, start, end)
         self.org_mentions: list[Mention] = []
         self.org_mentions_all = [m for m in mentions if m.label in ORG_LABELS]
-        self.other_spans = [(m.start_char, m.end_char, m) for m in mentions
-                            if m.label not in PERSON_LABELS and m.label not in ORG_LABELS and m.label != "PLACE"]
+        self.other_spans = sorted((m.start_char, m.end_char, m) for m in mentions
+                                  if m.label not in PERSON_LABELS and m.label not in ORG_LABELS and m.label != "PLACE")
         self._sport: str | None = None
+        self._inside_starts = [a for a, _ in self.inside]
         self._index_names(mentions)
+        self.refs.sort(key=lambda r: (r[0], r[1]))
+        self._ref_starts = [r[0] for r in self.refs]
+        self._other_starts = [o[0] for o in self.other_spans]
         self.sentence_ends = [m.end() for m in re.finditer(r"[.!?](?=[\"'”’]?\s+[\"“‘'A-Z])|\n", text)]
+        self._subjects: dict[tuple[int, int], str | None] = {}  # sentence -> the person it makes the focus
 
     # -- names -------------------------------------------------------------------------------
     def in_quote(self, pos: int) -> bool:
         """Is this position inside quotation marks?"""
-        return any(a <= pos < b for a, b in self.inside)
+        i = bisect_right(self._inside_starts, pos) - 1
+        return i >= 0 and pos < self.inside[i][1]
 
     def _index_names(self, mentions: Sequence[Mention]) -> None:
         for m in sorted(mentions, key=lambda m: m.start_char):
@@ -397,11 +404,13 @@ class _Article:
     # -- sentences and focus -------------------------------------------------------------------
     def sentence_start(self, pos: int) -> int:
         """Where the sentence holding `pos` starts."""
-        return max((e for e in self.sentence_ends if e <= pos), default=0)
+        i = bisect_right(self.sentence_ends, pos)
+        return self.sentence_ends[i - 1] if i else 0
 
     def sentence_end(self, pos: int) -> int:
         """Where the sentence holding `pos` ends."""
-        return min((e for e in self.sentence_ends if e > pos), default=len(self.text))
+        i = bisect_right(self.sentence_ends, pos)
+        return self.sentence_ends[i] if i < len(self.sentence_ends) else len(self.text)
 
     def candidates(self, a: int, b: int) -> list[tuple[int, int, str, object]]:
         """Every speaker-like expression in text[a:b] outside quotes, in order."""
@@ -410,13 +419,13 @@ class _Article:
         chunk = self.text[a:b]
         indef = [(a + m.start(), a + m.end(), m.group()) for m in INDEFINITE.finditer(chunk)]
         descs = [(a + m.start(), a + m.end(), m.group()) for m in DESCRIPTION.finditer(chunk)]
-        for s, e, kind, key in self.refs:
+        for s, e, kind, key in self.refs[bisect_left(self._ref_starts, a) : bisect_left(self._ref_starts, b)]:
             within = any(ds <= s and e <= de for ds, de, _ in [*descs, *indef])
-            if a <= s and e <= b and not (within and (kind == "org" or " " not in self.text[s:e])):
+            if e <= b and not (within and (kind == "org" or " " not in self.text[s:e])):
                 out.append((s, e, kind, key))
                 taken.append((s, e))
-
-        taken.extend((ts, te) for ts, te, _ in self.other_spans if ts < b and a < te)  # venues, competitions
+        lo = bisect_left(self._other_starts, a - 200)  # venues and competitions are never speakers
+        taken.extend((ts, te) for ts, te, _ in self.other_spans[lo : bisect_left(self._other_starts, b)] if a < te)
 
         def free(s: int, e: int) -> bool:
             return not any(s < te and ts < e for ts, te in taken) and not self.in_quote(s)
@@ -449,27 +458,37 @@ class _Article:
     def focus_at(self, pos: int) -> str | None:
         """The person the narrative is about just before `pos`: the subject of the latest sentence
         that names one first (a pronoun or a description subject keeps the focus)."""
-        focus = None
-        starts = [0, *[e for e in self.sentence_ends if e < pos]]
-        for i, s in enumerate(starts):
-            e = starts[i + 1] if i + 1 < len(starts) else pos
-            cands = self.candidates(s, e)
-            for j, (cs, ce, kind, key) in enumerate(cands):
-                if kind == "name":
-                    key = self.known_name(cs, ce)
-                    if key is None and j == 0 and len(self.text[s:cs].split()) <= 1 and SUBJECT_VERB.match(
-                            self.text[ce : ce + 40]):
-                        key = self.name_ref(cs, ce).key  # "Wardle did stress ...": a person the tagger missed
-                    kind = "person" if key else kind
-                if kind == "person":
-                    if self.text[ce : ce + 3].startswith(("'", "’")) and any(
-                            c[2] in ("person", "name") and c[0] - ce < 30 for c in cands[j + 1 :]):
-                        continue  # "Kenteris' lawyer Gregory Ioannidis": the lawyer is the subject
-                    focus = key
-                    break
-                if kind in ("pronoun", "description") and key != "who":
-                    break
-        return focus  # type: ignore[return-value]
+        i = bisect_left(self.sentence_ends, pos)
+        starts = [0, *self.sentence_ends[:i]]
+        last = self._subject(starts[-1], pos)
+        if last is not None:
+            return last
+        for k in range(len(starts) - 2, -1, -1):
+            key = (starts[k], starts[k + 1])
+            if key not in self._subjects:
+                self._subjects[key] = self._subject(*key)
+            if self._subjects[key] is not None:
+                return self._subjects[key]
+        return None
+
+    def _subject(self, s: int, e: int) -> str | None:
+        """The person a sentence (text[s:e]) is about when it names one as its subject."""
+        cands = self.candidates(s, min(e, s + 300))  # a subject opens its sentence: a run-on one costs no more
+        for j, (cs, ce, kind, key) in enumerate(cands):
+            if kind == "name":
+                key = self.known_name(cs, ce)
+                if key is None and j == 0 and len(self.text[s:cs].split()) <= 1 and SUBJECT_VERB.match(
+                        self.text[ce : ce + 40]):
+                    key = self.name_ref(cs, ce).key  # "Wardle did stress ...": a person the tagger missed
+                kind = "person" if key else kind
+            if kind == "person":
+                if self.text[ce : ce + 3].startswith(("'", "’")) and any(
+                        c[2] in ("person", "name") and c[0] - ce < 30 for c in cands[j + 1 :]):
+                    continue  # "Kenteris' lawyer Gregory Ioannidis": the lawyer is the subject
+                return str(key)
+            if kind in ("pronoun", "description") and key != "who":
+                return None
+        return None
 
     def resolve(self, cand: tuple[int, int, str, object], pos: int) -> _Who | None:
         """A candidate expression as a speaker."""
@@ -789,6 +808,11 @@ def extract_quotes(text: str, mentions: Sequence[Mention], kb: KnowledgeBase | N
     prev_closed_at: int | None = None
     for i, q in enumerate(art.spans):
         limit = art.spans[i + 1].open_at if i + 1 < len(art.spans) else len(text)
+        words = len(text[q.start : q.end].split())
+        if words < 3 and not _cued_after(art, q, limit) and not VERB_RE.search(text[max(prev_end, q.open_at - 150) :
+                                                                                   q.open_at]):
+            prev_end = q.after
+            continue  # a scare quote or a title ("doosra"), not speech: no verb of speech beside it
         between = text[prev_end : q.open_at]
         got: tuple[_Who | None, str | None] | None = _attribute_after(art, q, limit)
         embedded = False
@@ -798,18 +822,18 @@ def extract_quotes(text: str, mentions: Sequence[Mention], kb: KnowledgeBase | N
                 who, cue, embedded = before
                 if who is not None or cue is not None:
                     got = (who, cue) if who is not None or got is None else got
+        own_cue = got[1] if got is not None else None
         if (got is None or got[0] is None) and last is not None and _continues(art, between, prev_closed_at):
-            got = last
+            got = (last[0], own_cue or last[1])
         if got is None or got[0] is None:
             stance = _stance(art, q, prev_end)
             if stance is not None:
-                got = stance
+                got = (stance[0], own_cue or stance[1])
             elif last is not None and last[0] is not None:
-                got = (last[0], None)
+                got = (last[0], own_cue)
             else:
                 focus = art.focus_at(q.open_at)
-                got = (art.person_who(focus), None) if focus else (None, None)
-        words = len(text[q.start : q.end].split())
+                got = (art.person_who(focus) if focus else None, own_cue)
         if words < 3 and not (embedded and got[1] is not None) and not _cued_after(art, q, limit):
             prev_end = q.after
             continue  # a scare quote or a title, not speech

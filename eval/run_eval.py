@@ -138,6 +138,7 @@ def main() -> int:
     eval_extraction()
     eval_tagging()
     eval_speed()
+    __import__("eval_quotes").eval_quotes(SHARED)
     return 0
 
 

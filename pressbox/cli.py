@@ -267,6 +267,32 @@ def tag(
     console.print(f"tagged {len(docs)} texts -> {output} ({tagger.version})", highlight=False)
 
 
+@app.command()
+def quotes(
+    input: Annotated[Path, typer.Option("--input", help="JSONL of {\"id\", \"text\"}.")],  # noqa: A002
+    output: Annotated[Path, typer.Option("--output", help="JSONL to write.")],
+    model: Annotated[str | None, typer.Option(help="spaCy model (default: the spacy_model setting).")] = None,
+) -> None:
+    """Find direct quotes and who said them (role, team), through the same code the flow uses.
+
+    Example: pressbox quotes --input texts.jsonl --output quotes.jsonl
+    """
+    from pressbox.settings import get_settings
+    from tasks.quotes import extract_quotes, quote_json
+    from tasks.tag import get_tagger
+
+    tagger = get_tagger(model or get_settings().spacy_model)
+    docs = [json.loads(line) for line in input.read_text(encoding="utf-8").splitlines() if line.strip()]
+    found = 0
+    with output.open("w", encoding="utf-8") as out:
+        for doc, tags in zip(docs, tagger.tag_texts(d.get("text") or "" for d in docs), strict=True):
+            found_quotes = extract_quotes(doc.get("text") or "", tagger.mentions(tags), tagger.kb)
+            found += len(found_quotes)
+            out.write(json.dumps({"id": doc["id"], "quotes": [quote_json(q) for q in found_quotes]},
+                                 ensure_ascii=False) + "\n")
+    console.print(f"{found} quotes in {len(docs)} texts -> {output} ({tagger.version})", highlight=False)
+
+
 def _read_path(db: Path | None, live: bool) -> Path:
     """The file a reading command opens: the analyst snapshot when there is one, else the warehouse.
 

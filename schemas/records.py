@@ -138,9 +138,27 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """One direct quote of an article, with who said it (tasks/quotes.py); offsets into the body."""
+
+    quote_no: int
+    text: str
+    start_char: int
+    end_char: int
+    speaker_name: str | None = None
+    speaker_entity_id: str | None = None
+    speaker_kind: str = "unknown"  # person | organisation | unknown
+    role: str | None = None  # manager | coach | player | chairman | executive | official | referee | pundit | other
+    team_entity_id: str | None = None
+    team_name: str | None = None
+    cue: str | None = None  # the attributing verb or phrase as written: said, told, according to
+
+
+@dataclass(frozen=True)
 class TaggedArticle:
     """An article with its mentions and the version of the tagger that made them."""
 
     article: Article
     mentions: tuple[Mention, ...]
     tagger_version: str
+    quotes: tuple[Quote, ...] = ()

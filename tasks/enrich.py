@@ -8,11 +8,13 @@ guarded: whatever one page raises becomes that page's failure record, never the 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from dataclasses import replace
 
 from schemas.records import Article, FeedEntry, FetchError, Response, TaggedArticle
 from tasks.extract import MAX_BODY_CHARS, build_article
 from tasks.fetch import FetchFailure
 from tasks.pool import PageTimeout, page_time_limit
+from tasks.quotes import extract_quotes
 from tasks.tag import SportsTagger, get_tagger, tag_articles
 
 
@@ -22,7 +24,8 @@ def enrich_articles(tagger: SportsTagger, articles: list[Article]) -> list[Tagge
     The one place the flow (new pages) and `pressbox retag` (stored articles) compute what is
     stored per article, so a retag recomputes all of it.
     """
-    return tag_articles(tagger, articles)
+    tagged = tag_articles(tagger, articles)
+    return [replace(t, quotes=extract_quotes(t.article.body, t.mentions, tagger.kb)) for t in tagged]
 
 
 def page_error(url: str, stage: str, exc: BaseException, http_status: int | None = None) -> FetchError:

@@ -424,6 +424,7 @@ def _upsert_articles(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
 def _replace_article_outputs(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
     """Replace everything computed from these articles' text (mentions and each enrichment's rows)."""
     _replace_mentions(con, write)
+    _replace_quotes(con, write)
 
 
 def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
@@ -456,6 +457,22 @@ def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArti
                  aliases = excluded.aliases,
                  label = CASE WHEN entities.label IN ('PERSON', 'ORG') THEN excluded.label ELSE entities.label END"""
         )
+
+
+QUOTE_COLS = ["article_id", "quote_no", "text", "start_char", "end_char", "speaker_name", "speaker_entity_id",
+              "speaker_kind", "role", "team_entity_id", "team_name", "cue"]
+
+
+def _replace_quotes(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
+    """Replace the quotes of these articles (tasks/quotes.py) with the ones just computed."""
+    import pandas as pd
+
+    con.execute("DELETE FROM quotes WHERE list_contains(?, article_id)", [[t.article.article_id for t in write]])
+    rows = [(t.article.article_id, q.quote_no, q.text, q.start_char, q.end_char, q.speaker_name, q.speaker_entity_id,
+             q.speaker_kind, q.role, q.team_entity_id, q.team_name, q.cue) for t in write for q in t.quotes]
+    if rows:
+        quote_frame = pd.DataFrame(rows, columns=QUOTE_COLS)  # noqa: F841 (read by name in SQL)
+        con.execute(f"INSERT INTO quotes ({', '.join(QUOTE_COLS)}) SELECT * FROM quote_frame")
 
 
 def _mark_entries(
@@ -654,7 +671,8 @@ def publish_snapshot(db_path: Path) -> Path:
     return target
 
 
-EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors", "feed_fetches")
+EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors", "feed_fetches",
+                 "quotes")
 
 
 def export(db_path: Path, directory: Path, fmt: str = "parquet", overwrite: bool = False) -> list[Path]:

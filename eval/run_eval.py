@@ -138,6 +138,7 @@ def main() -> int:
     eval_extraction()
     eval_tagging()
     eval_speed()
+    __import__("eval_matches").eval_matches()
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from schemas.records import Article, FeedEntry, FetchError, Response, TaggedArticle
 from tasks.extract import build_article
 from tasks.fetch import FetchFailure
+from tasks.matches import with_matches
 from tasks.tag import SportsTagger, get_tagger, tag_articles
 
 
@@ -18,7 +19,9 @@ def enrich_articles(tagger: SportsTagger, articles: list[Article]) -> list[Tagge
     The one place the flow (new pages) and `pressbox retag` (stored articles) compute what is
     stored per article, so a retag recomputes all of it.
     """
-    return tag_articles(tagger, articles)
+    tagged = tag_articles(tagger, articles)
+    tagged = [with_matches(t, tagger.kb) for t in tagged]
+    return tagged
 
 
 def extract_and_tag(

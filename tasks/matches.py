@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from schemas.records import MatchFact, MatchScorer, Mention
+from schemas.records import MatchFact, MatchScorer, Mention, TaggedArticle
 from tasks.kb import KB_DIR, Entity, KnowledgeBase, fold
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ OFF_FIELD = re.compile(
 ROLE_WORDS = ("goalkeeper|keeper|defender|midfielder|striker|forward|winger|international|captain|coach|manager|"
               "boss|fly-half|scrum-half|prop|lock|flanker|centre|wing|full-back|hooker|number|star|player|"
               "skipper|legend|youngster|teenager|veteran|wing|lineout")
+PENALTIES = re.compile(r"(\d{1,2})-(\d{1,2}) on penalties|penalties \((\d{1,2})-(\d{1,2})\)|"
+                       r"(\d{1,2})-(\d{1,2}) (?:in|on) (?:a|the) (?:penalty )?shoot-?out")
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december"]
@@ -120,6 +122,13 @@ def read_matches(
     pub = published.date() if isinstance(published, datetime) else published
     out = [_dated(doc, f, pub) for f in out]
     return bool(reported), tuple(out)
+
+
+def with_matches(tagged: TaggedArticle, kb: KnowledgeBase) -> TaggedArticle:
+    """A tagged article with its match facts read (the enrichment stage after tagging)."""
+    a = tagged.article
+    is_report, facts = read_matches(a.title, a.body, tagged.mentions, kb, a.published_at or a.fetched_at)
+    return replace(tagged, is_match_report=is_report, matches=facts)
 
 
 def match_id(fact: MatchFact) -> str:
@@ -210,7 +219,7 @@ def _build_doc(text: str, mentions: Sequence[Mention], kb: KnowledgeBase, title_
     sport = _doc_sport(text, [c for *_, cs in found for c in cs], mentions, kb)
     counts = Counter(c.id for *_, cs in found if len(cs) == 1 for c in cs)
     teams = []
-    for s, e, surface, cands in sorted(found):
+    for s, e, _surface, cands in sorted(found):
         best = max(cands, key=lambda c: (c.id in linked, c.sport == sport, counts[c.id]))
         if sport and best.sport and best.sport != sport:
             continue
@@ -418,7 +427,7 @@ def _home(doc: Doc, a: TeamSpan, b: TeamSpan, sent: tuple[int, int], m: re.Match
 
     kb = default_kb()
     text = doc.text
-    sentence = text[sent[0]:sent[1]]
+    sentence = text[sent[0]:_clause_end(text, m.end(), sent[1])]
     ids = {"a": a.entity_id, "b": b.entity_id}
     clause = text[m.start():sent[1]]
     # 'at Manchester City', 'at the Nou Camp', 'in Cardiff', 'the Anfield crowd', 'losing 2-0 away'
@@ -441,6 +450,12 @@ def _home(doc: Doc, a: TeamSpan, b: TeamSpan, sent: tuple[int, int], m: re.Match
         if side:
             return side, False
     return ("a" if a.start <= b.start or a.start < sent[0] else "b"), True
+
+
+def _clause_end(text: str, pos: int, end: int) -> int:
+    """Where the clause holding pos ends: 'a 3-0 victory last week, and now ... in Bergamo' stops at ', and'."""
+    m = re.compile(r",? and (?:now|then)\b|;|, but\b| but\b|, while\b| - ").search(text, pos, end)
+    return m.start() if m else end
 
 
 def _visitors(doc: Doc, ids: dict[str, str | None]) -> str | None:
@@ -501,17 +516,19 @@ def _venue_names(kb: KnowledgeBase) -> dict[str, Entity]:
 def _with_extra(doc: Doc, fact: MatchFact, m: re.Match) -> MatchFact:
     window = doc.text[max(0, m.start() - 150):m.end() + 200].lower()
     extra = bool(re.search(r"after extra[- ]time|\baet\b|\ba\.e\.t\b", window))
-    pens = re.search(r"(\d{1,2})-(\d{1,2}) on penalties|penalties \((\d{1,2})-(\d{1,2})\)|"
-                     r"(\d{1,2})-(\d{1,2}) (?:in|on) (?:a|the) (?:penalty )?shoot-?out", window) if fact.reported else None
+    pens = PENALTIES.search(window) if fact.reported else None
     pen = "-".join(g for g in pens.groups() if g) if pens else None
     return replace(fact, extra_time=extra or bool(pen), penalties=pen)
 
 
 def _with_competition(doc: Doc, fact: MatchFact, sent: tuple[int, int], kb: KnowledgeBase) -> MatchFact:
     """The competition named in the sentence (or the lead of a report), else the teams' shared league."""
-    spans = [doc.text[sent[0]:sent[1]]]
+    spans = [doc.text[sent[0]:_clause_end(doc.text, fact.start_char, sent[1])]]
     if fact.reported:
         spans.append(doc.text[:doc.lead_end])
+    both = {fact.home_entity_id, fact.away_entity_id}
+    spans += [doc.text[s0:s1] for s0, s1 in doc.sentences  # 'the first leg of their quarter-final with Liverpool'
+              if both <= {t.entity_id for t in doc.named if s0 <= t.start < s1}]
     for span in spans:
         for run in re.finditer(r"[A-Z][\w'’.&\-]*(?:\s+(?:of|[A-Z][\w'’.&\-]*|\d{4}))*", span):
             words = run.group().split()
@@ -519,6 +536,9 @@ def _with_competition(doc: Doc, fact: MatchFact, sent: tuple[int, int], kb: Know
                 for j in range(len(words), i, -1):
                     comp = [e for e in kb.candidates(" ".join(words[i:j])) if e.label == "COMPETITION"
                             and (e.sport is None or e.sport == fact.sport)]
+                    tail = span[run.start() + len(" ".join(words[:j])):][:20]
+                    if comp and re.match(r"\s+(side|club|team|outfit|leaders|champions|strugglers|new boys)\b", tail):
+                        comp = []  # 'the Serie A side': the team's league, not this match's competition
                     if comp:
                         return replace(fact, competition=comp[0].name, competition_entity_id=comp[0].id)
     leagues = _leagues()
@@ -719,3 +739,63 @@ def match_texts(tagger: SportsTagger, texts: Sequence[str]) -> list[tuple[bool, 
     """Plain texts (title and body run together) -> match facts, tagged by the flow's tagger."""
     return [read_matches(None, text, tagger.mentions(tags), tagger.kb)
             for text, tags in zip(texts, tagger.tag_texts(texts), strict=True)]
+
+
+# ---------------------------------------------------------------- one match, several reports
+
+REPORT_COLS = ["article_id", "match_id", "reported", "home_entity_id", "away_entity_id", "home_name", "away_name",
+               "home_score", "away_score", "neutral", "sport", "competition_entity_id", "competition", "match_date",
+               "date_certain", "extra_time", "penalties", "start_char"]
+MATCH_COLS = ["match_id", "match_date", "date_certain", "sport", "home_entity_id", "away_entity_id", "home_name",
+              "away_name", "home_score", "away_score", "neutral", "competition_entity_id", "competition",
+              "extra_time", "penalties", "reports", "conflicting"]
+SAME_MATCH_DAYS = 3  # two reports of one pairing this close together are one match (dates read from text vary)
+
+
+def team_key(entity_id: str | None, name: str) -> str:
+    """A team's key for matching reports: its entity id, else its folded name."""
+    return entity_id or "name:" + fold(name)
+
+
+def pair_key(fact: MatchFact) -> frozenset[str]:
+    """The two teams of a match, in either order."""
+    return frozenset([team_key(fact.home_entity_id, fact.home), team_key(fact.away_entity_id, fact.away)])
+
+
+def same_match(known: Sequence[tuple[str, frozenset[str], date | None]], fact: MatchFact) -> str | None:
+    """The id of a known match (id, teams, date) that this fact reports too, if any."""
+    key, day = pair_key(fact), fact.match_date
+    near = [(abs((d - day).days) if d and day else 0, mid) for mid, k, d in known if k == key and (
+        d is None or day is None or abs((d - day).days) <= SAME_MATCH_DAYS)]
+    return min(near)[1] if near else None
+
+
+def majority(reports: Sequence[dict]) -> dict:
+    """One match row from its reports (dicts of REPORT_COLS): the score most reports state wins."""
+    def score_key(r: dict) -> frozenset:
+        return frozenset([(team_key(r["home_entity_id"], r["home_name"]), r["home_score"]),
+                          (team_key(r["away_entity_id"], r["away_name"]), r["away_score"])])
+
+    votes = Counter(score_key(r) for r in reports)
+    order = {id(r): i for i, r in enumerate(reports)}
+    best = max(votes, key=lambda k: (votes[k], sum(r["reported"] for r in reports if score_key(r) == k),
+                                     -min(order[id(r)] for r in reports if score_key(r) == k)))
+    group = [r for r in reports if score_key(r) == best]
+    sided = [r for r in group if not r["neutral"]] or group
+    home = Counter((r["home_entity_id"], r["home_name"]) for r in sided).most_common(1)[0][0]
+    row = next(r for r in sided if (r["home_entity_id"], r["home_name"]) == home)
+    certain = [r["match_date"] for r in reports if r["date_certain"] and r["match_date"]]
+    dates = certain or [r["match_date"] for r in reports if r["match_date"]]
+
+    def common(col: str) -> object:
+        vals = [r[col] for r in reports if r[col]]
+        return Counter(vals).most_common(1)[0][0] if vals else None
+
+    return {"match_id": reports[0]["match_id"], "match_date": Counter(dates).most_common(1)[0][0] if dates else None,
+            "date_certain": bool(certain), "sport": common("sport"), "home_entity_id": row["home_entity_id"],
+            "away_entity_id": row["away_entity_id"], "home_name": row["home_name"], "away_name": row["away_name"],
+            "home_score": row["home_score"], "away_score": row["away_score"],
+            "neutral": all(r["neutral"] for r in group), "competition_entity_id": common("competition_entity_id"),
+            "competition": common("competition"), "extra_time": any(r["extra_time"] for r in group),
+            "penalties": common("penalties"), "reports": len({r["article_id"] for r in reports}),
+            "conflicting": len(votes) > 1}

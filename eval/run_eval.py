@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from eval_matches import eval_matches
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "eval" / "out"
@@ -138,7 +140,7 @@ def main() -> int:
     eval_extraction()
     eval_tagging()
     eval_speed()
-    __import__("eval_matches").eval_matches()
+    eval_matches()
     return 0
 
 

@@ -56,10 +56,11 @@ ROLE_WORDS = ("goalkeeper|keeper|defender|midfielder|striker|forward|winger|inte
               "skipper|legend|youngster|teenager|veteran|wing|lineout")
 PENALTIES = re.compile(r"(\d{1,2})-(\d{1,2}) on penalties|penalties \((\d{1,2})-(\d{1,2})\)|"
                        r"(\d{1,2})-(\d{1,2}) (?:in|on) (?:a|the) (?:penalty )?shoot-?out")
+NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december"]
-NAME = r"[A-Z][\w'’\-]*(?:\s(?:(?:van|de|der|den|da|di|le|la|dos)\b|[A-Z][\w'’\-]*))*"
+NAME = r"[A-Z][\w'’\-]*(?:\s(?:(?:van|de|der|den|des|du|da|di|del|della|do|le|la|los|las|dos|of)\b|[A-Z][\w'’\-]*))*"
 FOOTER_ITEM = re.compile(
     r"([A-Z][\w'’\-]*(?:\s[A-Z][\w'’\-]*){0,2}) ((?:\d{1,3}(?:\+\d)?(?: ?\((?:pen|og)\)| pen| og)?"
     r"(?:, ?)?)+)")
@@ -110,10 +111,10 @@ def read_matches(
     for fact in _score_facts(doc, kb):
         key = frozenset([fact.home_entity_id or fact.home, fact.away_entity_id or fact.away])
         prev = facts.get(key)
-        if prev is None:
+        # the same match stated twice (headline and lead): keep the statement that says the most
+        if prev is None or (fact.reported, not fact.neutral, bool(fact.competition)) > (
+                prev.reported, not prev.neutral, bool(prev.competition)):
             facts[key] = fact
-        elif fact.reported and not prev.reported:
-            facts[key] = replace(fact, scorers=prev.scorers or fact.scorers)
     out = list(facts.values())
     reported = [f for f in out if f.reported]
     if len(reported) == 1:
@@ -190,6 +191,7 @@ def _build_doc(text: str, mentions: Sequence[Mention], kb: KnowledgeBase, title_
     linked = {m.entity_id for m in mentions if m.label == "TEAM"}
     found: list[tuple[int, int, str, list[Entity]]] = []
     taken: list[tuple[int, int]] = []
+    nicknames: list[tuple[int, int, str, list[Entity]]] = []
     for m in mentions:
         ent = kb.entities.get(m.entity_id)
         if m.label == "TEAM" and ent:
@@ -209,6 +211,8 @@ def _build_doc(text: str, mentions: Sequence[Mention], kb: KnowledgeBase, title_
                 if not cands or any(a < e and s < b for a, b in taken):
                     continue
                 strong = [c for c in cands if fold(surface) not in c.weak_keys or c.id in linked]
+                if not strong and SCORE_RE.search(text, max(0, s - 60), e + 60):
+                    nicknames.append((s, e, surface, cands))
                 if not strong:
                     continue
                 found.append((s, e, surface, strong))
@@ -217,6 +221,11 @@ def _build_doc(text: str, mentions: Sequence[Mention], kb: KnowledgeBase, title_
                 break
             i += 1
     sport = _doc_sport(text, [c for *_, cs in found for c in cs], mentions, kb)
+    for s, e, surface, cands in nicknames:
+        # a nickname next to a score ('Celtic beat Rangers 2-0') names a team when one of its sport fits
+        fits = [c for c in cands if c.sport == sport]
+        if len(fits) == 1 and not any(a < e and s < b for a, b in taken):
+            found.append((s, e, surface, fits))
     counts = Counter(c.id for *_, cs in found if len(cs) == 1 for c in cs)
     teams = []
     for s, e, _surface, cands in sorted(found):
@@ -292,7 +301,7 @@ def _score_facts(doc: Doc, kb: KnowledgeBase) -> list[MatchFact]:
         fact = fact or _prose_fact(doc, m, sent, before, after)
         if fact is None:
             continue
-        if fact.reported and not at_line and any(f.reported for f in facts):
+        if fact.reported and not at_line and any(f.reported and pair_key(f) != pair_key(fact) for f in facts):
             fact = replace(fact, reported=False)  # a lead reports one match; the others are context
         fact = _with_competition(doc, fact, sent, kb)
         facts.append(_with_extra(doc, fact, m))
@@ -318,12 +327,12 @@ def _headline_fact(doc: Doc, m: re.Match, sent: tuple[int, int]) -> MatchFact | 
     if a is None and at_title:
         name = text[:m.start()].strip()
         if name and len(name.split()) <= 4 and name[0].isupper():
-            a = TeamSpan(0, m.start() - 1, name, None)
+            a = _headline_team(name, 0, doc.sport)
     if b is None and a is not None and at_title:
         rest = text[m.end():doc.title_end] if doc.title_end > m.end() else text[m.end():m.end() + 40]
         words = re.match(r"\s*((?:[A-Z][\w'’.\-]*\s?){1,2})", rest if doc.title_end > m.end() else rest)
         if words and doc.title_end > m.end():
-            b = TeamSpan(m.end() + 1, doc.title_end, rest.strip(), None)
+            b = _headline_team(rest.strip(), m.end() + 1, doc.sport)
         elif words:
             b = TeamSpan(m.end() + 1, m.end() + 1 + len(words.group(1).strip()), words.group(1).strip(), None)
     if a is None or b is None or (a.entity_id is None and b.entity_id is None):
@@ -334,6 +343,15 @@ def _headline_fact(doc: Doc, m: re.Match, sent: tuple[int, int]) -> MatchFact | 
     return MatchFact(home=a.name, away=b.name, home_entity_id=a.entity_id, away_entity_id=b.entity_id,
                      home_score=int(m.group(1)), away_score=int(m.group(2)), reported=reported,
                      sport=doc.sport, start_char=m.start())
+
+
+def _headline_team(name: str, start: int, sport: str | None) -> TeamSpan:
+    """A name a headline puts next to a score: a nickname is enough there ('Rangers 1-2 Celtic')."""
+    from tasks.kb import default_kb
+
+    cands = _team_cands(default_kb(), name)
+    best = max(cands, key=lambda c: c.sport == sport, default=None)
+    return TeamSpan(start, start + len(name), best.name if best else name, best.id if best else None)
 
 
 def _prose_fact(doc: Doc, m: re.Match, sent: tuple[int, int], before: list[str], after: list[str]) -> MatchFact | None:
@@ -647,6 +665,22 @@ def _football_prose(doc: Doc, fact: MatchFact) -> tuple[MatchScorer, ...]:
                 minute = int(m.group(m.lastindex or 1))
                 team = _team_of(doc, fact, s0, s1)
                 out.append(MatchScorer(player=name, team=team[0], team_entity_id=team[1], minute=minute, kind=kind))
+    # 'Arjen Robben grabbed the winner after five minutes', 'Tom Ashby opened the scoring for Arsenal'
+    for s0, s1 in doc.sentences:
+        sent = doc.text[s0:s1]
+        for m in re.finditer(person + r" (?:opened the scoring|(?:scored|grabbed|netted|hit|struck) the (?:winner|"
+                             r"opener|only goal|winning goal|equaliser)|equalised|levelled)", sent):
+            if _team_cands_text(doc, s0 + m.start(1), s0 + m.end(1)):
+                continue
+            clause = sent[m.end():_clause_end(sent, m.end(), len(sent))]
+            when = re.search(r"(?:in the (\d{1,3})(?:st|nd|rd|th) minute|after (\d{1,3}|" + "|".join(NUMBERS) +
+                             r") minutes)", clause)
+            minute = None
+            if when:
+                word = when.group(1) or when.group(2)
+                minute = int(word) if word.isdigit() else NUMBERS.index(word) + 1
+            team = _team_of(doc, fact, s0, s1)
+            out.append(MatchScorer(player=m.group(1), team=team[0], team_entity_id=team[1], minute=minute, kind="goal"))
     seen, uniq = set(), []
     for s in out:
         k = (s.player.split()[-1], s.minute)
@@ -671,6 +705,7 @@ def _rugby_prose(doc: Doc, fact: MatchFact) -> tuple[MatchScorer, ...]:
 
         def add(names: str, kind: str, team: tuple[str, str | None] = team) -> None:
             for n in re.split(r",? and |, ", names):
+                n = re.sub(r"^(?:(?:" + ROLE_WORDS + r")\s+)+", "", n, flags=re.I)  # 'Fly-half Adam Wood'
                 if n and not _is_team_name(doc, n):
                     out.append(MatchScorer(player=n.strip(), team=team[0], team_entity_id=team[1], minute=None,
                                            kind=kind))

@@ -39,6 +39,8 @@ RESULT_WORDS = WIN | LOSS | DRAW
 # between a score and the team after it: '1-1 draw with Fulham', '19-13 Six Nations loss to Ireland'
 AFTER_GAP = re.compile(r"\s*(?:(?:[\w'\-]+\s+){0,3}?(?:with|to|by|against|over|at|of|v|vs|versus|for|and|on)\s+"
                        r"(?:the\s+)?)?$", re.I)
+UNKNOWN_AFTER = re.compile(r"\s*(?:[\w'\-]+\s+){0,3}?(?:with|to|by|against|over|of|v|vs|versus)\s+(?:the\s+)?"
+                           r"([A-Z][\w\-]+)")
 PRONOUN = re.compile(r"\b(they|their|we|our|his side|his team|her side|his men|the side|the team)\b")
 # a lead that looks ahead (a preview, an interview before a game) mentions results in passing
 FUTURE = re.compile(r"\b(will|ahead of|going into|preview|prepares?|facing)\b", re.I)
@@ -51,6 +53,9 @@ OFF_FIELD = re.compile(
     r"\b(complain\w*|complaint|charged?|charges|ban(ned|s)?|fined?|disciplinary|appeal\w*|investigat\w*|"
     r"contract|transfer|loan|signs?|signing|injur\w+|fitness|retire\w*|resign\w*|axed?|dropped|squad|"
     r"selection|sacked|talks|bid)\b", re.I)
+CALENDAR = {*["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]}
+STOP_CAPS = {"The", "A", "An", "In", "On", "At", "But", "And", "Goals", "Goal", "Booked", "Subs", "Utd", "United",
+             "City", "Rovers", "Town", "Athletic", "Albion", "Wanderers", "County", "Sheff"}
 ROLE_WORDS = ("goalkeeper|keeper|defender|midfielder|striker|forward|winger|international|captain|coach|manager|"
               "boss|fly-half|scrum-half|prop|lock|flanker|centre|wing|full-back|hooker|number|star|player|"
               "skipper|legend|youngster|teenager|veteran|wing|lineout")
@@ -289,23 +294,37 @@ def _score_facts(doc: Doc, kb: KnowledgeBase) -> list[MatchFact]:
         x, y = int(m.group(1)), int(m.group(2))
         if max(x, y) > MAX_SCORE.get(doc.sport or "", 200):
             continue
+        sent = next(s for s in doc.sentences if s[0] <= m.start() < s[1])
         after = _words_after(text, m.end(), 4)
-        before = _words_before(text, m.start(), 6)
+        before = _words_before(text[sent[0]:], m.start() - sent[0], 6)  # never the last sentence's words
         if after[:2] in (["on", "penalties"], ["on", "aggregate"], ["pens"]) or after[:1] == ["agg"]:
             continue
         if "penalties" in before[-3:] or "shoot" in before[-3:] or "aggregate" in before[-2:]:
             continue
-        sent = next(s for s in doc.sentences if s[0] <= m.start() < s[1])
         fact = _headline_fact(doc, m, sent)
         at_line = fact is not None
+        word = re.search(r"(?<![\w'’])([A-Z][\w.\-]*)\s$", text[max(0, m.start() - 30):m.start()])
+        if fact is None and word and fold(word.group(1)) not in CALENDAR and re.match(
+                r"\s[A-Z]", text[m.end():m.end() + 2]) and not re.search(r"\b(" + "|".join(RESULT_WORDS) + r")\s+"
+                                                                    r"\S+\s$", text[max(0, m.start() - 40):m.start()]):
+            continue  # 'Hearts of Oak 3-2 Cotonsport' with a team we do not know: no guessing from prose
         fact = fact or _prose_fact(doc, m, sent, before, after)
-        if fact is None:
+        if fact is None or not _plausible(fact, kb):
             continue
         if fact.reported and not at_line and any(f.reported and pair_key(f) != pair_key(fact) for f in facts):
             fact = replace(fact, reported=False)  # a lead reports one match; the others are context
         fact = _with_competition(doc, fact, sent, kb)
         facts.append(_with_extra(doc, fact, m))
     return facts
+
+
+def _plausible(fact: MatchFact, kb: KnowledgeBase) -> bool:
+    """Two national teams or two clubs, of one sport ('Ireland 83-10 Leicester' is a misread)."""
+    home, away = kb.entities.get(fact.home_entity_id or ""), kb.entities.get(fact.away_entity_id or "")
+    if home is None or away is None:
+        return True
+    national = ("national" in home.name, "national" in away.name)
+    return national[0] == national[1] and (home.sport == away.sport or not home.sport or not away.sport)
 
 
 def _adjacent_team(doc: Doc, pos: int, side: str) -> TeamSpan | None:
@@ -349,8 +368,8 @@ def _headline_team(name: str, start: int, sport: str | None) -> TeamSpan:
     """A name a headline puts next to a score: a nickname is enough there ('Rangers 1-2 Celtic')."""
     from tasks.kb import default_kb
 
-    cands = _team_cands(default_kb(), name)
-    best = max(cands, key=lambda c: c.sport == sport, default=None)
+    cands = [c for c in _team_cands(default_kb(), name) if sport is None or c.sport == sport]
+    best = cands[0] if cands else None
     return TeamSpan(start, start + len(name), best.name if best else name, best.id if best else None)
 
 
@@ -375,8 +394,12 @@ def _prose_fact(doc: Doc, m: re.Match, sent: tuple[int, int], before: list[str],
         if b is None and len({t.entity_id for t in pre}) >= 2:
             others = [t for t in pre if t.entity_id != a.entity_id]
             a, b = others[-1], a
+    if b is None and _unknown_opponent(doc, m):
+        return None  # 'beating Dunfermline 3-1', 'a 5-1 win over Rosenborg': a team the knowledge base lacks
     if a is None:
         a = _subject(doc, m.start(), exclude=b)
+    if b is None:
+        b = _venue_team(doc, m, sent, exclude=a)
     if b is None:
         b = _subject(doc, m.start(), exclude=a)
     if a is None or b is None or a.entity_id == b.entity_id:
@@ -399,6 +422,38 @@ def _prose_fact(doc: Doc, m: re.Match, sent: tuple[int, int], before: list[str],
     return MatchFact(home=first.name, away=second.name, home_entity_id=first.entity_id,
                      away_entity_id=second.entity_id, home_score=s1, away_score=s2,
                      reported=reported, neutral=neutral, sport=doc.sport, start_char=m.start())
+
+
+def _unknown_opponent(doc: Doc, m: re.Match) -> bool:
+    """A capitalised name right after 'win over', 'defeat to' ... or right before the score that is no known team."""
+    text = doc.text
+    starts = {t.start for t in doc.named}
+    after = UNKNOWN_AFTER.match(text, m.end())
+    if after and after.start(1) not in starts and fold(after.group(1)) not in CALENDAR:
+        return True
+    before = re.search(r"([A-Z][\w\-]+(?:\s[A-Z][\w\-]+)*)\s+$", text[max(0, m.start() - 40):m.start()])
+    if before and fold(before.group(1).split()[-1]) not in CALENDAR:
+        pos = m.start() - len(before.group(0))
+        return not any(t.start <= pos + len(before.group(1)) - 1 and t.end > pos for t in doc.named) and \
+            bool(re.search(r"\b(" + "|".join(RESULT_WORDS) + r")\s+$", text[max(0, pos - 30):pos].lower()))
+    return False
+
+
+def _venue_team(doc: Doc, m: re.Match, sent: tuple[int, int], exclude: TeamSpan | None) -> TeamSpan | None:
+    """'Chelsea's 1-0 defeat at St James' Park': the ground's team is the opponent (and at home)."""
+    from tasks.kb import default_kb
+
+    kb = default_kb()
+    clause = doc.text[m.end():_clause_end(doc.text, m.end(), sent[1])]
+    at = re.search(r"\bat\s+(?:the\s+)?(" + NAME + ")", clause)
+    if not at:
+        return None
+    teams = [t for v in _venues(kb, re.sub(r"['’]s?$", "", at.group(1))) for t in v.teams]
+    teams = [t for t in teams if exclude is None or t != exclude.entity_id]
+    if len(teams) != 1 or teams[0] not in kb.entities:
+        return None
+    pos = m.end() + at.start(1)
+    return TeamSpan(pos, pos + len(at.group(1)), kb.entities[teams[0]].name, teams[0])
 
 
 def _subject(doc: Doc, pos: int, exclude: TeamSpan | None) -> TeamSpan | None:
@@ -628,9 +683,15 @@ def _second_team_label(text: str, pos: int, fact: MatchFact) -> bool:
 
 
 def _full_name(doc: Doc, s: MatchScorer) -> MatchScorer:
-    m = re.search(r"\b([A-Z][\w'’\-]+ (?:(?:van|de|da|di|[A-Z][\w'’\-]+) )?)" + re.escape(s.player) + r"\b", doc.text)
-    if m and not re.match(r"(The|A|An|In|On|At|But|And|Goals?|Booked|Subs)\b", m.group(1)):
-        return replace(s, player=m.group(1) + s.player)
+    from tasks.kb import default_kb
+
+    for m in re.finditer(r"\b([A-Z][\w'’\-]+ (?:(?:van|de|da|di|[A-Z][\w'’\-]+) )?)" + re.escape(s.player) + r"\b",
+                         doc.text):
+        words = m.group(1).split()
+        while words and (_team_cands(default_kb(), words[0]) or words[0] in STOP_CAPS):
+            words = words[1:]  # 'Liverpool Fernando Morientes' after a headline, 'But Morientes'
+        if words:
+            return replace(s, player=" ".join([*words, s.player]))
     return s
 
 

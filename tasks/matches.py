@@ -53,18 +53,20 @@ OFF_FIELD = re.compile(
     r"\b(complain\w*|complaint|charged?|charges|ban(ned|s)?|fined?|disciplinary|appeal\w*|investigat\w*|"
     r"contract|transfer|loan|signs?|signing|injur\w+|fitness|retire\w*|resign\w*|axed?|dropped|squad|"
     r"selection|sacked|talks|bid)\b", re.I)
-CALENDAR = {*["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]}
 STOP_CAPS = {"The", "A", "An", "In", "On", "At", "But", "And", "Goals", "Goal", "Booked", "Subs", "Utd", "United",
              "City", "Rovers", "Town", "Athletic", "Albion", "Wanderers", "County", "Sheff"}
+DEMONYMS = {"Irish", "Welsh", "French", "English", "Scots", "Scottish", "Italian", "Italians", "Springboks",
+            "Wallabies", "Pumas", "Kiwis", "Australians", "Argentines", "Home", "Visitors", "Hosts"}
 ROLE_WORDS = ("goalkeeper|keeper|defender|midfielder|striker|forward|winger|international|captain|coach|manager|"
               "boss|fly-half|scrum-half|prop|lock|flanker|centre|wing|full-back|hooker|number|star|player|"
               "skipper|legend|youngster|teenager|veteran|wing|lineout")
-PENALTIES = re.compile(r"(\d{1,2})-(\d{1,2}) on penalties|penalties \((\d{1,2})-(\d{1,2})\)|"
-                       r"(\d{1,2})-(\d{1,2}) (?:in|on) (?:a|the) (?:penalty )?shoot-?out")
-NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december"]
+CALENDAR = {*WEEKDAYS, *MONTHS}
+PENALTIES = re.compile(r"(\d{1,2})-(\d{1,2}) on penalties|penalties \((\d{1,2})-(\d{1,2})\)|"
+                       r"(\d{1,2})-(\d{1,2}) (?:in|on) (?:a|the) (?:penalty )?shoot-?out")
+NUMBERS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 NAME = r"[A-Z][\w'’\-]*(?:\s(?:(?:van|de|der|den|des|du|da|di|del|della|do|le|la|los|las|dos|of)\b|[A-Z][\w'’\-]*))*"
 FOOTER_ITEM = re.compile(
     r"([A-Z][\w'’\-]*(?:\s[A-Z][\w'’\-]*){0,2}) ((?:\d{1,3}(?:\+\d)?(?: ?\((?:pen|og)\)| pen| og)?"
@@ -97,6 +99,7 @@ class Doc:
     named: tuple[TeamSpan, ...]  # teams and countries named, in order: the first is the article's subject
     lead_end: int  # end of the headline and first two sentences
     title_end: int  # end of the title (0 when the text has no separate title)
+    people: tuple[str, ...] = ()  # names the tagger found for people, as written
 
 
 def read_matches(
@@ -241,7 +244,9 @@ def _build_doc(text: str, mentions: Sequence[Mention], kb: KnowledgeBase, title_
     sents = _sentences(text)
     lead_sents = [s for s in sents if s[0] >= title_end]
     lead_end = lead_sents[min(1, len(lead_sents) - 1)][1] if lead_sents else len(text)
-    return Doc(text, sents, tuple(t for t in teams if not t.country_only), sport, tuple(teams), lead_end, title_end)
+    people = tuple(m.surface for m in mentions if m.label in ("PERSON", "PLAYER", "COACH"))
+    return Doc(text, sents, tuple(t for t in teams if not t.country_only), sport, tuple(teams), lead_end, title_end,
+               people)
 
 
 def _country_not_team(text: str, start: int, end: int) -> bool:
@@ -685,6 +690,10 @@ def _second_team_label(text: str, pos: int, fact: MatchFact) -> bool:
 def _full_name(doc: Doc, s: MatchScorer) -> MatchScorer:
     from tasks.kb import default_kb
 
+    for person in doc.people:
+        words = person.split()
+        if 2 <= len(words) <= 3 and words[-1] == s.player:
+            return replace(s, player=person)
     for m in re.finditer(r"\b([A-Z][\w'’\-]+ (?:(?:van|de|da|di|[A-Z][\w'’\-]+) )?)" + re.escape(s.player) + r"\b",
                          doc.text):
         words = m.group(1).split()
@@ -771,7 +780,8 @@ def _rugby_prose(doc: Doc, fact: MatchFact) -> tuple[MatchScorer, ...]:
                     out.append(MatchScorer(player=n.strip(), team=team[0], team_entity_id=team[1], minute=None,
                                            kind=kind))
 
-        for m in re.finditer(r"\b(tries|a try|try|conversions?|penalties|drop goals?) (?:from|by|for) " + people, sent):
+        for m in re.finditer(r"\b(tries|a try|try|conversions?|penalties|drop goals?) (?:from|by|for) "
+                             r"(?:[A-Z][\w'’\-]+ (?:substitute|replacement|" + ROLE_WORDS + r") )?" + people, sent):
             kind = {"tries": "try", "a try": "try", "try": "try", "penalties": "penalty goal"}.get(
                 m.group(1), "drop goal" if "drop" in m.group(1) else "conversion")
             add(m.group(2), kind)
@@ -786,13 +796,22 @@ def _rugby_prose(doc: Doc, fact: MatchFact) -> tuple[MatchScorer, ...]:
                     add(m.group(1), {"penalty": "penalty goal"}.get(g, g))
         for m in re.finditer(r"(" + person + r") (?:went over|crossed|touched down|scored a try|dived over)", sent):
             add(m.group(1), "try")
-    return tuple(out)
+    # the same try told twice ('tries for Murphy and Stringer' ... 'a sparkling try for Murphy') counts once
+    seen: set[tuple[str, str]] = set()
+    uniq = []
+    for sc in out:
+        key = (fold(sc.player).split()[-1], sc.kind)
+        if key not in seen and fold(sc.player) not in {fold(fact.home), fold(fact.away)}:
+            seen.add(key)
+            uniq.append(sc)
+    return tuple(uniq)
 
 
 def _is_team_name(doc: Doc, name: str) -> bool:
     from tasks.kb import default_kb
 
-    return bool(_team_cands(default_kb(), name)) or name.split()[0] in {"The", "A", "An", "Tigers"}
+    return bool(_team_cands(default_kb(), name)) or name.split()[0] in {"The", "A", "An"} or name in DEMONYMS or any(
+        name == doc.text[t.start:t.end] for t in doc.named) or name.split()[-1] in STOP_CAPS
 
 
 # ---------------------------------------------------------------- dates

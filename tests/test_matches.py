@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 import pytest
+from conftest import Route
 
 from schemas.records import MatchFact
 from tasks.kb import default_kb
@@ -178,3 +179,94 @@ def test_match_id_is_stable_for_date_and_teams_and_near_dates_meet():
 def test_published_datetime_or_date(published):
     _, facts = read("Arsenal beat Chelsea 2-0 at the Emirates Stadium on Sunday.", published=published)
     assert one(facts).match_date == date(2025, 3, 9)
+
+
+PAGE = ("<html lang='en'><head><title>{title}</title></head><body><nav><a href='/'>Home</a></nav><main><article>"
+        "<h1>{title}</h1>{paras}</article></main><footer>Copyright Example Sports</footer></body></html>")
+REPORTS = {
+    # outlet, path, headline, paragraphs: three reports of one match, one of them with another score
+    "north": ("/north/arsenal-chelsea", "Arsenal 2-1 Chelsea", [
+        "Arsenal came from behind to beat Chelsea at the Emirates Stadium on Saturday and stay top of the "
+        "Premier League table after a bruising London derby.",
+        "Chelsea went ahead through a header before the break, but Arsenal turned the game around after the "
+        "interval with two goals in ten minutes that delighted the home supporters.",
+        "The Arsenal manager praised the character of his players and said the win would give them confidence "
+        "for the busy run of fixtures that lies ahead in the league and in Europe."]),
+    "south": ("/south/derby-report", "Gunners edge London derby", [
+        "Arsenal beat Chelsea 2-1 at the Emirates Stadium on Saturday to stay top of the Premier League, "
+        "coming from a goal down in a bruising London derby.",
+        "The visitors led at half-time, but two goals in ten minutes after the break turned the match, and "
+        "Chelsea could not find a way back despite long spells of pressure late on.",
+        "Chelsea's manager said his side had deserved at least a point and complained about the refereeing of "
+        "the second half, which he called inconsistent and frustrating for his players."]),
+    "east": ("/east/arsenal-win", "Arsenal too strong for Chelsea", [
+        "Arsenal beat Chelsea 3-1 at the Emirates Stadium on Saturday in the Premier League, a result that "
+        "keeps them top of the table after a bruising London derby.",
+        "Chelsea scored first but Arsenal dominated the second half and scored three times, the last of them "
+        "deep into stoppage time after a long spell of pressure on the Chelsea goal.",
+        "Both managers spoke afterwards about the intensity of the match, which produced several bookings and "
+        "a number of heated exchanges between the two benches in the second half."]),
+}
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_reports_from_several_feeds_meet_on_one_match_row(site, settings_for, tmp_path):
+    import html as htmlmod
+
+    from flows.ingest import ingest
+    from tasks import load
+
+    toml = []
+    for outlet, (path, title, paras) in REPORTS.items():
+        page = PAGE.format(title=htmlmod.escape(title), paras="".join(f"<p>{p}</p>" for p in paras))
+        site.add(path, Route(page.encode()))
+        feed = ("<?xml version='1.0'?><rss version='2.0'><channel><title>{o}</title><item><title>{t}</title>"
+                "<link>{{base_url}}{p}</link><guid>{o}-1</guid><pubDate>Sun, 09 Mar 2025 18:00:00 GMT</pubDate>"
+                "</item></channel></rss>").format(o=outlet, t=htmlmod.escape(title), p=path)
+        site.add(f"/{outlet}.xml", Route(feed.encode(), content_type="application/rss+xml"))
+        toml.append(f'[[feeds]]\nid = "{outlet}"\nurl = "{site.base_url}/{outlet}.xml"\nname = "{outlet}"\n'
+                    'sport = "football"\n')
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text("\n".join(toml))
+    settings = settings_for(feeds_file=str(feeds))
+    assert ingest(settings=settings)["counts"]["articles_new"] == 3
+    db = settings.db_path
+    rows = load.query(db, "SELECT match_date, home_entity_id, away_entity_id, home_score, away_score, reports, "
+                          "conflicting, competition FROM matches")[1]
+    assert rows == [(date(2025, 3, 8), "team/arsenal-f-c", "team/chelsea-f-c", 2, 1, 3, True, "Premier League")]
+    scores = load.query(db, "SELECT home_score, away_score, reported FROM match_reports ORDER BY home_score")[1]
+    assert scores == [(2, 1, True), (2, 1, True), (3, 1, True)]  # the odd report is kept
+    assert load.query(db, "SELECT date, home, score, away, articles FROM results")[1] == [
+        (date(2025, 3, 8), "Arsenal F.C.", "2-1", "Chelsea F.C.", 3)]
+    # a second run changes nothing; a retag recomputes the same rows
+    ingest(settings=settings)
+    assert load.query(db, "SELECT count(*), sum(reports) FROM matches")[1] == [(1, 3)]
+    from tasks.enrich import enrich_articles
+    from tasks.tag import get_tagger
+
+    ids = [r[0] for r in load.query(db, "SELECT article_id FROM articles")[1]]
+    load.replace_tags(db, enrich_articles(get_tagger(settings.spacy_model), load.stored_articles(db, ids)))
+    assert load.query(db, "SELECT home_score, away_score, reports FROM matches")[1] == [(2, 1, 3)]
+    assert load.query(db, "SELECT count(*) FROM match_reports")[1] == [(3,)]
+
+
+def test_cli_matches(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from pressbox.cli import app
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Arsenal 2-0 Chelsea Arsenal beat Chelsea at the Emirates Stadium."})
+                   + "\n" + json.dumps({"id": "b", "text": "Arsenal have signed a new goalkeeper."}) + "\n")
+    out = tmp_path / "out.jsonl"
+    res = CliRunner().invoke(app, ["matches", "--input", str(src), "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    docs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [d["id"] for d in docs] == ["a", "b"]
+    assert docs[0]["is_match_report"] and not docs[1]["is_match_report"] and docs[1]["matches"] == []
+    m = docs[0]["matches"][0]
+    assert (m["home"], m["home_score"], m["away_score"], m["away"], m["reported"]) == (
+        "Arsenal F.C.", 2, 0, "Chelsea F.C.", True)
+    assert all(set(s) == {"player", "team", "minute", "kind"} for s in m["scorers"])

@@ -43,16 +43,18 @@ UNKNOWN_AFTER = re.compile(r"\s*(?:[\w'\-]+\s+){0,3}?(?:with|to|by|against|over|
                            r"([A-Z][\w\-]+)")
 PRONOUN = re.compile(r"\b(they|their|we|our|his side|his team|her side|his men|the side|the team)\b")
 # a lead that looks ahead (a preview, an interview before a game) mentions results in passing
-FUTURE = re.compile(r"\b(will|ahead of|going into|preview|prepares?|facing)\b", re.I)
+FUTURE = re.compile(r"\b(will|ahead of|going into|preview|prepares?|faces?|facing|likely to)\b", re.I)
 PAST_CUES = re.compile(
     r"\b(last (week|weekend|month|season|year|time)|earlier (this|in the)|previous round|first leg|"
     r"in (january|february|march|april|may|june|july|august|september|october|november|december)\b|"
-    r"last (mon|tues|wednes|thurs|fri|satur|sun)day|since|in 19\d\d|in 20\d\d)", re.I)
+    r"last (mon|tues|wednes|thurs|fri|satur|sun)day|since|(?:in|the|of) (?:19|20)\d\d\b|"
+    r"on \d{1,2} (?:january|february|march|april|may|june|july|august|september|october|november|december))", re.I)
 # a lead about an off-field matter mentions a result in passing: it does not report it
 OFF_FIELD = re.compile(
     r"\b(complain\w*|complaint|charged?|charges|ban(ned|s)?|fined?|disciplinary|appeal\w*|investigat\w*|"
     r"contract|transfer|loan|signs?|signing|injur\w+|fitness|retire\w*|resign\w*|axed?|dropped|squad|"
-    r"selection|sacked|talks|bid)\b", re.I)
+    r"selection|sacked|talks|bid|ruled out of|surgery|probes?|trouble|crowd|police|violence|racis\w+|"
+    r"obituary|died|dies|tribute)\b", re.I)
 STOP_CAPS = {"The", "A", "An", "In", "On", "At", "But", "And", "Goals", "Goal", "Booked", "Subs", "Utd", "United",
              "City", "Rovers", "Town", "Athletic", "Albion", "Wanderers", "County", "Sheff"}
 DEMONYMS = {"Irish", "Welsh", "French", "English", "Scots", "Scottish", "Italian", "Italians", "Springboks",

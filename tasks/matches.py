@@ -717,26 +717,30 @@ def _football_prose(doc: Doc, fact: MatchFact) -> tuple[MatchScorer, ...]:
     """'went ahead through Alan Smith in the 33rd minute', 'Diop's strike ... in the 87th minute'."""
     out = []
     person = r"([A-Z][\w'’\-]+(?: [A-Z][\w'’\-]+){0,2})"
+    who = r"(?P<who>[A-Z][\w'’\-]+(?: [A-Z][\w'’\-]+){0,2})"
+    at = r"(?:in|after|on) (?:the )?(?P<min>\d{1,3})(?:st|nd|rd|th)? minutes?"
+    shots = (r"(?P<kind>strike|header|shot|volley|goal|penalty|effort|finish|lob|free-kick|free kick|own goal|"
+             r"winner|equaliser)")
     pats = [
-        person + r"(?:'s?|’s?) (?:[\w\-]+ ){0,4}(strike|header|shot|volley|goal|penalty|effort|finish|lob|"
-        r"free-kick|free kick|own goal)(?: [\w\-']+){0,8}? (?:in|after) the (\d{1,3})(?:st|nd|rd|th) minute",
-        r"through " + person + r" in the (\d{1,3})(?:st|nd|rd|th) minute",
-        person + r" (?:scored|netted|headed|fired|struck|slotted|volleyed|curled|tapped|poked|prodded)"
-        r"(?: [\w\-']+){0,8}? (?:in|after) (?:the )?(\d{1,3})(?:st|nd|rd|th)? minutes?",
+        who + r"(?:'s?|’s?) (?:[\w\-]+ ){0,4}" + shots + r"(?: [\w\-']+){0,8}? " + at,
+        who + r"(?:'s?|’s?) (?:[\w\-]+ )?(?P<min>\d{1,3})(?:st|nd|rd|th)?-minute " + shots,
+        r"through " + who + " " + at,
+        who + r" (?:scored|netted|headed|fired|struck|slotted|volleyed|curled|tapped|poked|prodded|drilled|smashed)"
+        r"(?: [\w\-']+){0,8}? " + at,
+        who + r" (?:then )?(?:made it|put \w+) \d{1,2}-\d{1,2}(?: [\w\-']+){0,3}? " + at,
     ]
     for s0, s1 in doc.sentences:
         sent = doc.text[s0:s1]
         for p in pats:
             for m in re.finditer(p, sent):
-                name = m.group(1)
-                if _team_cands_text(doc, s0 + m.start(1), s0 + m.end(1)):
+                name = m.group("who")
+                if _team_cands_text(doc, s0 + m.start(1), s0 + m.end(1)) or name.split()[0] in STOP_CAPS:
                     continue
-                kind = "goal"
-                if len(m.groups()) == 3:
-                    kind = {"penalty": "penalty", "own goal": "own goal"}.get(m.group(2), "goal")
-                minute = int(m.group(m.lastindex or 1))
+                kinds = {"penalty": "penalty", "own goal": "own goal"}
+                kind = kinds.get(m.groupdict().get("kind") or "", "goal")
                 team = _team_of(doc, fact, s0, s1)
-                out.append(MatchScorer(player=name, team=team[0], team_entity_id=team[1], minute=minute, kind=kind))
+                out.append(MatchScorer(player=name, team=team[0], team_entity_id=team[1], minute=int(m.group("min")),
+                                       kind=kind))
     # 'Arjen Robben grabbed the winner after five minutes', 'Tom Ashby opened the scoring for Arsenal'
     for s0, s1 in doc.sentences:
         sent = doc.text[s0:s1]

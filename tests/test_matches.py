@@ -220,9 +220,9 @@ def test_reports_from_several_feeds_meet_on_one_match_row(site, settings_for, tm
     for outlet, (path, title, paras) in REPORTS.items():
         page = PAGE.format(title=htmlmod.escape(title), paras="".join(f"<p>{p}</p>" for p in paras))
         site.add(path, Route(page.encode()))
-        feed = ("<?xml version='1.0'?><rss version='2.0'><channel><title>{o}</title><item><title>{t}</title>"
-                "<link>{{base_url}}{p}</link><guid>{o}-1</guid><pubDate>Sun, 09 Mar 2025 18:00:00 GMT</pubDate>"
-                "</item></channel></rss>").format(o=outlet, t=htmlmod.escape(title), p=path)
+        feed = (f"<?xml version='1.0'?><rss version='2.0'><channel><title>{outlet}</title><item><title>"
+                f"{htmlmod.escape(title)}</title><link>{{base_url}}{path}</link><guid>{outlet}-1</guid>"
+                "<pubDate>Sun, 09 Mar 2025 18:00:00 GMT</pubDate></item></channel></rss>")
         site.add(f"/{outlet}.xml", Route(feed.encode(), content_type="application/rss+xml"))
         toml.append(f'[[feeds]]\nid = "{outlet}"\nurl = "{site.base_url}/{outlet}.xml"\nname = "{outlet}"\n'
                     'sport = "football"\n')

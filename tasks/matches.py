@@ -75,7 +75,7 @@ FOOTER_ITEM = re.compile(
     r"(?:, ?)?)+)")
 MINUTE_RE = re.compile(r"(\d{1,3})(?:\+\d)?(?: ?\(?(pen|og)\)?)?")
 RUGBY_KINDS = {"tries": "try", "try": "try", "cons": "conversion", "con": "conversion", "conversions": "conversion",
-               "pens": "penalty goal", "pen": "penalty goal", "penalties": "penalty goal",
+               "conversion": "conversion", "pens": "penalty goal", "pen": "penalty goal", "penalties": "penalty goal",
                "drop goals": "drop goal", "drop goal": "drop goal", "dgs": "drop goal", "dg": "drop goal"}
 
 
@@ -639,8 +639,32 @@ def _scorers(doc: Doc, fact: MatchFact, kb: KnowledgeBase) -> tuple[MatchScorer,
     if footer:
         return tuple(_full_name(doc, s) for s in footer)
     if doc.sport and doc.sport.startswith("rugby"):
-        return _rugby_prose(doc, fact)
+        return tuple(_full_name(doc, s) for s in _rugby_footer(doc, fact)) or _rugby_prose(doc, fact)
     return _football_prose(doc, fact)
+
+
+def _rugby_footer(doc: Doc, fact: MatchFact) -> list[MatchScorer]:
+    """Scoring lines under each side: 'Tries: Moody, Murphy 2 Cons: Goode 3 Pens: Goode 2 DG: Goode'."""
+    labels = "|".join(sorted((re.escape(k) for k in RUGBY_KINDS), key=len, reverse=True))
+    item = re.compile(r"\b(" + labels + r")\s*:\s*(.+?)(?=\s*\b(?:" + labels + r")\s*:|[.;]|$)", re.I)
+    out = []
+    for m in item.finditer(doc.text):
+        kind = RUGBY_KINDS[m.group(1).lower()]
+        side = _team_before(doc, fact, m.start())
+        for entry in re.split(r",\s*|\s+and\s+", m.group(2)):
+            got = re.fullmatch(r"([A-Z][\w'’\-]+(?: [A-Z][\w'’\-]+){0,2})(?: \(?(\d)\)?)?", entry.strip())
+            if got:
+                out += [MatchScorer(player=got.group(1), team=side[0], team_entity_id=side[1], minute=None, kind=kind)
+                        ] * int(got.group(2) or 1)
+    return out
+
+
+def _team_before(doc: Doc, fact: MatchFact, pos: int) -> tuple[str, str | None]:
+    """The match team named last before pos (a footer follows its side's label), else the home side."""
+    for t in reversed(doc.teams):
+        if t.end <= pos and t.entity_id in (fact.home_entity_id, fact.away_entity_id):
+            return t.name, t.entity_id
+    return fact.home, fact.home_entity_id
 
 
 def _footer_scorers(doc: Doc, fact: MatchFact) -> list[MatchScorer]:

@@ -270,3 +270,16 @@ def test_cli_matches(tmp_path):
     assert (m["home"], m["home_score"], m["away_score"], m["away"], m["reported"]) == (
         "Arsenal F.C.", 2, 0, "Chelsea F.C.", True)
     assert all(set(s) == {"player", "team", "minute", "kind"} for s in m["scorers"])
+
+
+def test_rugby_scoring_lines_under_each_side():
+    body = ("Leicester won a tight Premiership match at Welford Road on Saturday. "
+            "Leicester: Tries: Moody, Murphy 2 Cons: Goode 3 Pens: Goode. "
+            "Bath: Tries: Cipriani Cons: Ford DG: Ford.")
+    _, facts = read(body, title="Leicester 26-17 Bath")
+    f = one(facts)
+    got = [(s.player, s.team, s.kind) for s in f.scorers]
+    assert got.count(("Murphy", "Leicester Tigers", "try")) == 2 and got.count(("Goode", "Leicester Tigers",
+                                                                                 "conversion")) == 3
+    assert ("Ford", "Bath Rugby", "drop goal") in got and ("Cipriani", "Bath Rugby", "try") in got
+    assert len(got) == 10

@@ -57,6 +57,9 @@ OFF_FIELD = re.compile(
     r"obituary|died|dies|tribute)\b", re.I)
 STOP_CAPS = {"The", "A", "An", "In", "On", "At", "But", "And", "Goals", "Goal", "Booked", "Subs", "Utd", "United",
              "City", "Rovers", "Town", "Athletic", "Albion", "Wanderers", "County", "Sheff"}
+EUROPE = {"England", "Scotland", "Wales", "Ireland", "France", "Italy", "Spain", "Portugal", "Germany", "Netherlands",
+          "Belgium", "Romania", "Georgia", "Russia", "Switzerland", "Austria", "Greece", "Denmark", "Sweden", "Norway",
+          "Poland", "Croatia", "Serbia", "Czech Republic", "Ukraine", "Turkey", "Northern Ireland"}
 DEMONYMS = {"Irish", "Welsh", "French", "English", "Scots", "Scottish", "Italian", "Italians", "Springboks",
             "Wallabies", "Pumas", "Kiwis", "Australians", "Argentines", "Home", "Visitors", "Hosts"}
 ROLE_WORDS = ("goalkeeper|keeper|defender|midfielder|striker|forward|winger|international|captain|coach|manager|"
@@ -529,6 +532,12 @@ def _home(doc: Doc, a: TeamSpan, b: TeamSpan, sent: tuple[int, int], m: re.Match
         side = _visitors(doc, ids)
         if side:
             return side, False
+    if re.search(r"\b(in|tour of|visit to|trip to) Europe\b|\bEuropean tour\b", sentence):
+        # a touring side's 'displays in Europe': the European team was at home
+        teams = {k: kb.entities.get(tid or "") for k, tid in ids.items()}
+        europe = {k for k, t in teams.items() if t and t.country in EUROPE}
+        if len(europe) == 1 and all(t and "national" in t.name for t in teams.values()):
+            return europe.pop(), False
     return ("a" if a.start <= b.start or a.start < sent[0] else "b"), True
 
 

@@ -283,3 +283,12 @@ def test_rugby_scoring_lines_under_each_side():
                                                                                  "conversion")) == 3
     assert ("Ford", "Bath Rugby", "drop goal") in got and ("Cipriani", "Bath Rugby", "try") in got
     assert len(got) == 10
+
+
+def test_a_touring_side_in_europe_is_away():
+    text = ("Wales coach Warren Gatland said the Springboks' displays in Europe this autumn, including a 35-10 "
+            "thrashing of Wales, showed how far his tries-shy side had to go in the Six Nations.")
+    _, facts = read(text)
+    f = one(facts)
+    assert (f.home, f.home_score, f.away_score, f.away, f.neutral) == (
+        "Wales national rugby union team", 10, 35, "South Africa national rugby union team", False)

@@ -387,8 +387,10 @@ def _prose_fact(doc: Doc, m: re.Match, sent: tuple[int, int], before: list[str],
     """'his side's 1-1 draw with Fulham', 'England were beaten 11-9 by Wales in Cardiff'."""
     text = doc.text
     near = before[-5:] + after[:3]
-    result = next((w for w in reversed(before[-5:]) if w in RESULT_WORDS), None) or next(
-        (w for w in after[:3] if w in RESULT_WORDS), None)
+    # the result word nearest the score: 'The defeat, coupled with Real Madrid's 4-0 win' is a win
+    near_words = [(len(before[-5:]) - i, w) for i, w in enumerate(before[-5:])] + [(i + 1, w) for i, w in
+                                                                                  enumerate(after[:3])]
+    result = min(((d, w) for d, w in near_words if w in RESULT_WORDS), default=(0, None))[1]
     if result is None:
         return None
     in_sent = [t for t in doc.teams if sent[0] <= t.start < sent[1]]
@@ -410,8 +412,8 @@ def _prose_fact(doc: Doc, m: re.Match, sent: tuple[int, int], before: list[str],
         a = _subject(doc, m.start(), exclude=b)
     if b is None:
         b = _venue_team(doc, m, sent, exclude=a)
-    if b is None:
-        b = _subject(doc, m.start(), exclude=a)
+    if b is None:  # the opponent the article is about: a team its headline or lead names
+        b = _subject(doc, m.start(), exclude=a, before=doc.lead_end)
     if a is None or b is None or a.entity_id == b.entity_id:
         return None
     hi, lo = max(int(m.group(1)), int(m.group(2))), min(int(m.group(1)), int(m.group(2)))
@@ -466,9 +468,11 @@ def _venue_team(doc: Doc, m: re.Match, sent: tuple[int, int], exclude: TeamSpan 
     return TeamSpan(pos, pos + len(at.group(1)), kb.entities[teams[0]].name, teams[0])
 
 
-def _subject(doc: Doc, pos: int, exclude: TeamSpan | None) -> TeamSpan | None:
+def _subject(doc: Doc, pos: int, exclude: TeamSpan | None, before: int | None = None) -> TeamSpan | None:
     """The team the article is about: the first one it names (title first)."""
     for t in doc.named:
+        if before is not None and t.start >= before:
+            break
         if exclude is None or t.entity_id != exclude.entity_id:
             return replace(t, country_only=False)
     return None

@@ -104,6 +104,7 @@ class Doc:
     named: tuple[TeamSpan, ...]  # teams and countries named, in order: the first is the article's subject
     lead_end: int  # end of the headline and first two sentences
     title_end: int  # end of the title (0 when the text has no separate title)
+    kb: KnowledgeBase
     people: tuple[str, ...] = ()  # names the tagger found for people, as written
 
 
@@ -196,6 +197,11 @@ def _leagues(directory: Path = KB_DIR) -> dict[str, str]:
     return out
 
 
+def _league(kb: KnowledgeBase, entity_id: str | None) -> str | None:
+    """A team's league: from the entity when the knowledge base carries it, else from the shipped files."""
+    return getattr(kb.entities.get(entity_id or ""), "league", None) or _leagues().get(entity_id or "")
+
+
 def _team_cands(kb: KnowledgeBase, surface: str) -> list[Entity]:
     return [e for e in kb.candidates(surface) if e.label == "TEAM"]
 
@@ -251,7 +257,7 @@ def _build_doc(text: str, mentions: Sequence[Mention], kb: KnowledgeBase, title_
     lead_end = lead_sents[min(1, len(lead_sents) - 1)][1] if lead_sents else len(text)
     people = tuple(m.surface for m in mentions if m.label in ("PERSON", "PLAYER", "COACH"))
     return Doc(text, sents, tuple(t for t in teams if not t.country_only), sport, tuple(teams), lead_end, title_end,
-               people)
+               kb, people)
 
 
 def _country_not_team(text: str, start: int, end: int) -> bool:
@@ -356,12 +362,12 @@ def _headline_fact(doc: Doc, m: re.Match, sent: tuple[int, int]) -> MatchFact | 
     if a is None and at_title:
         name = text[:m.start()].strip()
         if name and len(name.split()) <= 4 and name[0].isupper():
-            a = _headline_team(name, 0, doc.sport)
+            a = _headline_team(doc.kb, name, 0, doc.sport)
     if b is None and a is not None and at_title:
         rest = text[m.end():doc.title_end] if doc.title_end > m.end() else text[m.end():m.end() + 40]
         words = re.match(r"\s*((?:[A-Z][\w'’.\-]*\s?){1,2})", rest if doc.title_end > m.end() else rest)
         if words and doc.title_end > m.end():
-            b = _headline_team(rest.strip(), m.end() + 1, doc.sport)
+            b = _headline_team(doc.kb, rest.strip(), m.end() + 1, doc.sport)
         elif words:
             b = TeamSpan(m.end() + 1, m.end() + 1 + len(words.group(1).strip()), words.group(1).strip(), None)
     if a is None or b is None or (a.entity_id is None and b.entity_id is None):
@@ -374,11 +380,9 @@ def _headline_fact(doc: Doc, m: re.Match, sent: tuple[int, int]) -> MatchFact | 
                      sport=doc.sport, start_char=m.start())
 
 
-def _headline_team(name: str, start: int, sport: str | None) -> TeamSpan:
+def _headline_team(kb: KnowledgeBase, name: str, start: int, sport: str | None) -> TeamSpan:
     """A name a headline puts next to a score: a nickname is enough there ('Rangers 1-2 Celtic')."""
-    from tasks.kb import default_kb
-
-    cands = [c for c in _team_cands(default_kb(), name) if sport is None or c.sport == sport]
+    cands = [c for c in _team_cands(kb, name) if sport is None or c.sport == sport]
     best = cands[0] if cands else None
     return TeamSpan(start, start + len(name), best.name if best else name, best.id if best else None)
 
@@ -453,9 +457,7 @@ def _unknown_opponent(doc: Doc, m: re.Match) -> bool:
 
 def _venue_team(doc: Doc, m: re.Match, sent: tuple[int, int], exclude: TeamSpan | None) -> TeamSpan | None:
     """'Chelsea's 1-0 defeat at St James' Park': the ground's team is the opponent (and at home)."""
-    from tasks.kb import default_kb
-
-    kb = default_kb()
+    kb = doc.kb
     clause = doc.text[m.end():_clause_end(doc.text, m.end(), sent[1])]
     at = re.search(r"\bat\s+(?:the\s+)?(" + NAME + ")", clause)
     if not at:
@@ -510,9 +512,7 @@ def _place_country(kb: KnowledgeBase, place: str) -> set[str]:
 def _home(doc: Doc, a: TeamSpan, b: TeamSpan, sent: tuple[int, int], m: re.Match, near: list[str],
           reported: bool) -> tuple[str, bool]:
     """Which of the two is at home ('a' or 'b'), and whether the text left it open (neutral)."""
-    from tasks.kb import default_kb
-
-    kb = default_kb()
+    kb = doc.kb
     text = doc.text
     sentence = text[sent[0]:_clause_end(text, m.end(), sent[1])]
     ids = {"a": a.entity_id, "b": b.entity_id}
@@ -634,8 +634,7 @@ def _with_competition(doc: Doc, fact: MatchFact, sent: tuple[int, int], kb: Know
                         comp = []  # 'the Serie A side': the team's league, not this match's competition
                     if comp:
                         return replace(fact, competition=comp[0].name, competition_entity_id=comp[0].id)
-    leagues = _leagues()
-    la, lb = leagues.get(fact.home_entity_id or ""), leagues.get(fact.away_entity_id or "")
+    la, lb = _league(kb, fact.home_entity_id), _league(kb, fact.away_entity_id)
     if la and la == lb:
         comp = [e for e in kb.candidates(la) if e.label == "COMPETITION"]
         if comp:
@@ -700,7 +699,7 @@ def _footer_scorers(doc: Doc, fact: MatchFact) -> list[MatchScorer]:
                 " ", "").replace(",", ""):
             continue
         k = sum(1 for p in lineups if p < seg_start)
-        home_side = k <= 1 and not _second_team_label(text, seg_start, fact)
+        home_side = k <= 1 and not _second_team_label(doc.kb, text, seg_start, fact)
         team = (fact.home, fact.home_entity_id) if home_side else (fact.away, fact.away_entity_id)
         for item in items:
             for mm in MINUTE_RE.finditer(item.group(2)):
@@ -710,11 +709,8 @@ def _footer_scorers(doc: Doc, fact: MatchFact) -> list[MatchScorer]:
     return out
 
 
-def _second_team_label(text: str, pos: int, fact: MatchFact) -> bool:
+def _second_team_label(kb: KnowledgeBase, text: str, pos: int, fact: MatchFact) -> bool:
     """True when a 'Newcastle:' line-up label of the away side comes before pos."""
-    from tasks.kb import default_kb
-
-    kb = default_kb()
     away = kb.entities.get(fact.away_entity_id or "")
     names = [fact.away] + (list(away.aliases) if away else [])
     for n in names:
@@ -727,8 +723,6 @@ def _second_team_label(text: str, pos: int, fact: MatchFact) -> bool:
 
 
 def _full_name(doc: Doc, s: MatchScorer) -> MatchScorer:
-    from tasks.kb import default_kb
-
     for person in doc.people:
         words = person.split()
         if 2 <= len(words) <= 3 and words[-1] == s.player:
@@ -736,7 +730,7 @@ def _full_name(doc: Doc, s: MatchScorer) -> MatchScorer:
     for m in re.finditer(r"\b([A-Z][\w'’\-]+ (?:(?:van|de|da|di|[A-Z][\w'’\-]+) )?)" + re.escape(s.player) + r"\b",
                          doc.text):
         words = m.group(1).split()
-        while words and (_team_cands(default_kb(), words[0]) or words[0] in STOP_CAPS):
+        while words and (_team_cands(doc.kb, words[0]) or words[0] in STOP_CAPS):
             words = words[1:]  # 'Liverpool Fernando Morientes' after a headline, 'But Morientes'
         if words:
             return replace(s, player=" ".join([*words, s.player]))
@@ -851,9 +845,7 @@ def _rugby_prose(doc: Doc, fact: MatchFact) -> tuple[MatchScorer, ...]:
 
 
 def _is_team_name(doc: Doc, name: str) -> bool:
-    from tasks.kb import default_kb
-
-    return bool(_team_cands(default_kb(), name)) or name.split()[0] in {"The", "A", "An"} or name in DEMONYMS or any(
+    return bool(_team_cands(doc.kb, name)) or name.split()[0] in {"The", "A", "An"} or name in DEMONYMS or any(
         name == doc.text[t.start:t.end] for t in doc.named) or name.split()[-1] in STOP_CAPS
 
 

@@ -305,7 +305,7 @@ def _words_after(text: str, pos: int, n: int) -> list[str]:
 
 def _score_facts(doc: Doc, kb: KnowledgeBase) -> list[MatchFact]:
     text = doc.text
-    facts = []
+    facts = [_with_competition(doc, f, doc.sentences[0], kb) for f in [_split_headline(doc)] if f]
     for m in SCORE_RE.finditer(text):
         x, y = int(m.group(1)), int(m.group(2))
         if max(x, y) > MAX_SCORE.get(doc.sport or "", 200):
@@ -332,6 +332,20 @@ def _score_facts(doc: Doc, kb: KnowledgeBase) -> list[MatchFact]:
         fact = _with_competition(doc, fact, sent, kb)
         facts.append(_with_extra(doc, fact, m))
     return facts
+
+
+def _split_headline(doc: Doc) -> MatchFact | None:
+    """A headline 'Leeds 0 Sunderland 1': each team with its score, the home side first."""
+    m = re.match(r"\s*(" + NAME + r") (\d{1,3}) (" + NAME + r") (\d{1,3})\b", doc.text)
+    if not m or m.start(4) > max(doc.title_end, 80):
+        return None
+    a = _headline_team(doc.kb, m.group(1), m.start(1), doc.sport)
+    b = _headline_team(doc.kb, m.group(3), m.start(3), doc.sport)
+    if a.entity_id is None or b.entity_id is None or a.entity_id == b.entity_id:
+        return None
+    return MatchFact(home=a.name, away=b.name, home_entity_id=a.entity_id, away_entity_id=b.entity_id,
+                     home_score=int(m.group(2)), away_score=int(m.group(4)), reported=True, sport=doc.sport,
+                     start_char=m.start(2))
 
 
 def _plausible(fact: MatchFact, kb: KnowledgeBase) -> bool:

@@ -292,3 +292,12 @@ def test_a_touring_side_in_europe_is_away():
     f = one(facts)
     assert (f.home, f.home_score, f.away_score, f.away, f.neutral) == (
         "Wales national rugby union team", 10, 35, "South Africa national rugby union team", False)
+
+
+def test_headline_with_each_score_after_its_team():
+    is_report, facts = read("Sunderland won at Elland Road in the Premier League on Saturday.",
+                            title="Leeds United 1 Sunderland 2")
+    f = one(facts)
+    assert is_report and (f.home, f.home_score, f.away_score, f.away) == (
+        "Leeds United F.C.", 1, 2, "Sunderland A.F.C.")
+    assert f.competition == "Premier League"

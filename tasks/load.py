@@ -15,7 +15,7 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -442,7 +442,16 @@ def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
     """Replace these articles' match reports and scorers, then recompute every match row they touch."""
     import pandas as pd
 
-    from tasks.matches import MATCH_COLS, REPORT_COLS, majority, match_id, pair_key, same_match, team_key
+    from tasks.matches import (
+        MATCH_COLS,
+        REPORT_COLS,
+        SAME_MATCH_DAYS,
+        majority,
+        match_id,
+        pair_key,
+        same_match,
+        team_key,
+    )
 
     ids = [t.article.article_id for t in write]
     touched = {r[0] for r in con.execute(
@@ -453,10 +462,15 @@ def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
     known = []  # (match_id, teams, date) of stored matches with these pairings, then of new ones
     if facts:
         names = sorted({k for f in facts for k in pair_key(f)})
+        days = [f.match_date for f in facts if f.match_date]
+        window = [min(days) - timedelta(days=SAME_MATCH_DAYS), max(days) + timedelta(days=SAME_MATCH_DAYS)] if (
+            days and len(days) == len(facts)) else [None, None]  # an undated fact may meet any stored match
         for mid, h, a, hn, an, day in con.execute(
                 "SELECT match_id, home_entity_id, away_entity_id, home_name, away_name, match_date FROM matches "
-                "WHERE list_contains(?, home_entity_id) OR list_contains(?, away_entity_id) "
-                "OR home_entity_id IS NULL OR away_entity_id IS NULL", [names, names]).fetchall():
+                "WHERE (list_contains(?, home_entity_id) OR list_contains(?, away_entity_id) "
+                "OR home_entity_id IS NULL OR away_entity_id IS NULL) "
+                "AND (CAST(? AS DATE) IS NULL OR match_date IS NULL OR match_date BETWEEN ? AND ?)",
+                [names, names, window[0], window[0], window[1]]).fetchall():
             known.append((mid, frozenset([team_key(h, hn), team_key(a, an)]), day))
     reports, scorers = [], []
     for t in write:

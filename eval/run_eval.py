@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from eval_matches import eval_matches
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "eval" / "out"
@@ -139,6 +141,7 @@ def main() -> int:
     eval_tagging()
     eval_speed()
     __import__("eval_quotes").eval_quotes(SHARED)
+    eval_matches()
     return 0
 
 

@@ -293,6 +293,28 @@ def quotes(
     console.print(f"{found} quotes in {len(docs)} texts -> {output} ({tagger.version})", highlight=False)
 
 
+@app.command()
+def matches(
+    input: Annotated[Path, typer.Option("--input", help="JSONL of {\"id\", \"text\"}.")],  # noqa: A002
+    output: Annotated[Path, typer.Option("--output", help="JSONL to write.")],
+    model: Annotated[str | None, typer.Option(help="spaCy model (default: the spacy_model setting).")] = None,
+) -> None:
+    """Read match facts (report or not, scores, home/away, competition, scorers), as the flow does.
+
+    Example: pressbox matches --input texts.jsonl --output matches.jsonl
+    """
+    from pressbox.settings import get_settings
+    from tasks.matches import as_json, match_texts
+    from tasks.tag import get_tagger
+
+    tagger = get_tagger(model or get_settings().spacy_model)
+    docs = [json.loads(line) for line in input.read_text(encoding="utf-8").splitlines() if line.strip()]
+    with output.open("w", encoding="utf-8") as out:
+        for doc, (is_report, facts) in zip(docs, match_texts(tagger, [d.get("text") or "" for d in docs]), strict=True):
+            out.write(json.dumps({"id": doc["id"], **as_json(is_report, facts)}, ensure_ascii=False) + "\n")
+    console.print(f"read matches in {len(docs)} texts -> {output}", highlight=False)
+
+
 def _read_path(db: Path | None, live: bool) -> Path:
     """The file a reading command opens: the analyst snapshot when there is one, else the warehouse.
 

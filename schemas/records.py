@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,38 @@ class Quote:
     team_entity_id: str | None = None
     team_name: str | None = None
     cue: str | None = None  # the attributing verb or phrase as written: said, told, according to
+class MatchScorer:
+    """One score of a match as the text names it: a goal, or a rugby try, conversion, penalty or drop goal."""
+
+    player: str
+    team: str | None
+    team_entity_id: str | None
+    minute: int | None
+    kind: str  # goal | penalty | own goal | try | conversion | penalty goal | drop goal
+    player_entity_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchFact:
+    """A match whose final score an article states; reported when the article is about its result."""
+
+    home: str
+    away: str
+    home_entity_id: str | None
+    away_entity_id: str | None
+    home_score: int
+    away_score: int
+    reported: bool
+    neutral: bool = False  # the text gives no home side: the team named first is put as home
+    competition: str | None = None
+    competition_entity_id: str | None = None
+    extra_time: bool = False
+    penalties: str | None = None  # shoot-out score, "4-3"
+    match_date: date | None = None
+    date_certain: bool = False
+    sport: str | None = None
+    start_char: int = 0  # where the score is stated, in title + "\n\n" + body
+    scorers: tuple[MatchScorer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,3 +194,5 @@ class TaggedArticle:
     mentions: tuple[Mention, ...]
     tagger_version: str
     quotes: tuple[Quote, ...] = ()
+    is_match_report: bool = False
+    matches: tuple[MatchFact, ...] = ()

@@ -7,12 +7,13 @@ guarded: whatever one page raises becomes that page's failure record, never the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from schemas.records import Article, FeedEntry, FetchError, Response, TaggedArticle
 from tasks.extract import MAX_BODY_CHARS, build_article
 from tasks.fetch import FetchFailure
+from tasks.matches import with_matches
 from tasks.pool import PageTimeout, page_time_limit
 from tasks.quotes import extract_quotes
 from tasks.tag import SportsTagger, get_tagger, tag_articles
@@ -25,6 +26,7 @@ def enrich_articles(tagger: SportsTagger, articles: list[Article]) -> list[Tagge
     stored per article, so a retag recomputes all of it.
     """
     tagged = tag_articles(tagger, articles)
+    tagged = [with_matches(t, tagger.kb) for t in tagged]
     return [replace(t, quotes=extract_quotes(t.article.body, t.mentions, tagger.kb)) for t in tagged]
 
 

@@ -15,7 +15,7 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -425,6 +425,7 @@ def _replace_article_outputs(con: duckdb.DuckDBPyConnection, write: Sequence[Tag
     """Replace everything computed from these articles' text (mentions and each enrichment's rows)."""
     _replace_mentions(con, write)
     _replace_quotes(con, write)
+    _replace_matches(con, write)
 
 
 def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
@@ -473,6 +474,81 @@ def _replace_quotes(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticl
     if rows:
         quote_frame = pd.DataFrame(rows, columns=QUOTE_COLS)  # noqa: F841 (read by name in SQL)
         con.execute(f"INSERT INTO quotes ({', '.join(QUOTE_COLS)}) SELECT * FROM quote_frame")
+def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
+    """Replace these articles' match reports and scorers, then recompute every match row they touch."""
+    import pandas as pd
+
+    from tasks.matches import (
+        MATCH_COLS,
+        REPORT_COLS,
+        SAME_MATCH_DAYS,
+        majority,
+        match_id,
+        pair_key,
+        same_match,
+        team_key,
+    )
+
+    ids = [t.article.article_id for t in write]
+    touched = {r[0] for r in con.execute(
+        "SELECT DISTINCT match_id FROM match_reports WHERE list_contains(?, article_id)", [ids]).fetchall()}
+    con.execute("DELETE FROM match_reports WHERE list_contains(?, article_id)", [ids])
+    con.execute("DELETE FROM match_scorers WHERE list_contains(?, article_id)", [ids])
+    facts = [f for t in write for f in t.matches]
+    known = []  # (match_id, teams, date) of stored matches with these pairings, then of new ones
+    if facts:
+        names = sorted({k for f in facts for k in pair_key(f)})
+        days = [f.match_date for f in facts if f.match_date]
+        window = [min(days) - timedelta(days=SAME_MATCH_DAYS), max(days) + timedelta(days=SAME_MATCH_DAYS)] if (
+            days and len(days) == len(facts)) else [None, None]  # an undated fact may meet any stored match
+        for mid, h, a, hn, an, day in con.execute(
+                "SELECT match_id, home_entity_id, away_entity_id, home_name, away_name, match_date FROM matches "
+                "WHERE (list_contains(?, home_entity_id) OR list_contains(?, away_entity_id) "
+                "OR home_entity_id IS NULL OR away_entity_id IS NULL) "
+                "AND (CAST(? AS DATE) IS NULL OR match_date IS NULL OR match_date BETWEEN ? AND ?)",
+                [names, names, window[0], window[0], window[1]]).fetchall():
+            known.append((mid, frozenset([team_key(h, hn), team_key(a, an)]), day))
+    reports, scorers = [], []
+    for t in write:
+        aid, seen = t.article.article_id, set()
+        for f in t.matches:
+            mid = same_match(known, f)
+            if mid is None:
+                mid = match_id(f)
+                known.append((mid, pair_key(f), f.match_date))
+            if mid in seen:
+                continue
+            seen.add(mid)
+            touched.add(mid)
+            reports.append([aid, mid, f.reported, f.home_entity_id, f.away_entity_id, f.home, f.away, f.home_score,
+                            f.away_score, f.neutral, f.sport, f.competition_entity_id, f.competition, f.match_date,
+                            f.date_certain, f.extra_time, f.penalties, f.start_char])
+            scorers += [[mid, aid, s.player, s.player_entity_id, s.team_entity_id, s.minute, s.kind]
+                        for s in f.scorers]
+    if reports:
+        report_frame = pd.DataFrame(reports, columns=REPORT_COLS)  # noqa: F841 (read by name in SQL)
+        con.execute(f"INSERT INTO match_reports ({', '.join(REPORT_COLS)}) SELECT * FROM report_frame")
+    if scorers:
+        scorer_frame = pd.DataFrame(  # noqa: F841 (read by name in SQL)
+            scorers, columns=["match_id", "article_id", "player_name", "player_entity_id", "team_entity_id", "minute",
+                              "kind"])
+        scorer_frame["minute"] = pd.array(scorer_frame["minute"], dtype="Int32")
+        con.execute("INSERT INTO match_scorers SELECT * FROM scorer_frame")
+    if not touched:
+        return
+    cur = con.execute(f"SELECT {', '.join(REPORT_COLS)} FROM match_reports WHERE list_contains(?, match_id) "
+                      "ORDER BY article_id", [sorted(touched)])
+    by_match: dict[str, list[dict]] = {}
+    for row in cur.fetchall():
+        rec = dict(zip(REPORT_COLS, row, strict=True))
+        by_match.setdefault(rec["match_id"], []).append(rec)
+    con.execute("DELETE FROM matches WHERE list_contains(?, match_id)", [sorted(touched)])
+    if by_match:
+        match_frame = pd.DataFrame([majority(r) for r in by_match.values()], columns=MATCH_COLS)
+        match_frame["updated_at"] = pd.Series([datetime.now(UTC)] * len(match_frame), dtype="datetime64[us, UTC]")
+        con.register("match_frame", match_frame)
+        con.execute(f"INSERT INTO matches ({', '.join(MATCH_COLS)}, updated_at) SELECT * FROM match_frame")
+        con.unregister("match_frame")
 
 
 def _mark_entries(
@@ -672,7 +748,7 @@ def publish_snapshot(db_path: Path) -> Path:
 
 
 EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors", "feed_fetches",
-                 "quotes")
+                 "quotes", "matches", "match_reports", "match_scorers")
 
 
 def export(db_path: Path, directory: Path, fmt: str = "parquet", overwrite: bool = False) -> list[Path]:

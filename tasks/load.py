@@ -14,7 +14,7 @@ import pickle
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +24,9 @@ import duckdb
 if TYPE_CHECKING:  # pandas is imported where frames are built: a no-change run never pays for it
     import pandas as pd
 
-from schemas.records import Article, FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
+from schemas.records import (Article, FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, StorySignature,
+                             TaggedArticle)
+from tasks import stories
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 VIEWS_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "views"
@@ -330,8 +332,9 @@ def load_batch(
     failures: Sequence[tuple[FeedEntry, FetchError]],
     max_attempts: int,
     wait: float = 30.0,
+    story_params: stories.StoryParams | None = None,
 ) -> LoadCounts:
-    """Upsert a batch of tagged articles and record its failures, all in one transaction."""
+    """Upsert a batch of tagged articles, give them stories and record its failures, in one transaction."""
     counts = LoadCounts()
     now = datetime.now(UTC)
     # two entries of one batch can lead to the same article: keep one
@@ -366,6 +369,7 @@ def load_batch(
         if write:
             _upsert_articles(con, write, now)
             _replace_article_outputs(con, write)
+            assign_stories(con, write, story_params or stories.StoryParams())
             counts.mentions = sum(len(t.mentions) for t in write)
         _mark_entries(con, tagged, failures, max_attempts)
         counts.failed = len(failures)
@@ -459,6 +463,95 @@ def _mark_entries(
         )
 
 
+# -- stories: cross-article, so assigned here, inside the batch's transaction ----------------------
+SIGNATURE_COLS = ["article_id", "story_id", "feed_id", "published_at", "title", "minhash", "teams", "title_teams",
+                  "subject", "scores", "match_keys", "generic", "preview"]
+MAX_STORY_CANDIDATES = 5000  # earlier articles read per batch, most shared keys first: memory stays bounded
+
+
+def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle], params: stories.StoryParams) -> int:
+    """Give written articles a story (tasks/stories.py) from the signatures of the story window;
+    store their signatures and keys, `articles.story_id` and the stories they touch. Returns how
+    many earlier signatures were read."""
+    import pandas as pd
+
+    sigs = [stories.signature_of(t) for t in write]
+    ids = [s.article_id for s in sigs]
+    kept = dict(con.execute("SELECT article_id, story_id FROM story_signatures WHERE list_contains(?, article_id)",
+                            [ids]).fetchall())
+    sigs = [replace(s, story_id=kept.get(s.article_id)) for s in sigs]  # an updated article keeps its story
+    lo, hi = stories.window(sigs, params)
+    keys = pd.DataFrame([(k,) for s in sigs if not s.story_id for k in stories.index_keys(s)], columns=["key"])
+    known: list[StorySignature] = []
+    if len(keys):
+        con.register("new_keys", keys.drop_duplicates())
+        cols = ", ".join(f"s.{c}" for c in SIGNATURE_COLS)
+        rows = con.execute(
+            f"""WITH hits AS (
+                    SELECT k.article_id, count(*) AS shared FROM story_keys k JOIN new_keys n USING ("key")
+                    WHERE k.published_at BETWEEN ? AND ? AND NOT list_contains(?, k.article_id)
+                    GROUP BY ALL ORDER BY shared DESC, k.article_id LIMIT ?)
+                SELECT {cols} FROM story_signatures s JOIN hits h USING (article_id)""",
+            [lo, hi, ids, MAX_STORY_CANDIDATES],
+        ).fetchall()
+        con.unregister("new_keys")
+        known = [_signature_row(r) for r in rows]
+    assigned = {a.article_id: a for a in stories.assign_stories(sigs, known, params)}
+    now = datetime.now(UTC)
+    frame = pd.DataFrame([[*(getattr(s, c) for c in SIGNATURE_COLS[:1]), assigned[s.article_id].story_id,
+                           *(getattr(s, c) for c in SIGNATURE_COLS[2:]), assigned[s.article_id].reason,
+                           assigned[s.article_id].via, assigned[s.article_id].similarity, now] for s in sigs],
+                         columns=[*SIGNATURE_COLS, "reason", "via_article_id", "similarity", "assigned_at"])
+    for col in ("teams", "title_teams", "scores", "match_keys"):
+        frame[col] = frame[col].map(list)
+    frame["published_at"] = pd.Series(frame["published_at"], dtype="datetime64[us, UTC]")
+    frame["assigned_at"] = pd.Series(frame["assigned_at"], dtype="datetime64[us, UTC]")
+    key_frame = pd.DataFrame(  # noqa: F841 (read by name in SQL)
+        [(k, s.article_id, s.published_at) for s in sigs for k in stories.index_keys(s)],
+        columns=["key", "article_id", "published_at"])
+    key_frame["published_at"] = pd.Series(key_frame["published_at"], dtype="datetime64[us, UTC]")
+    con.execute("DELETE FROM story_signatures WHERE list_contains(?, article_id)", [ids])
+    con.execute("DELETE FROM story_keys WHERE list_contains(?, article_id)", [ids])
+    con.register("sig_frame", frame)
+    con.execute("""INSERT INTO story_signatures SELECT article_id, story_id, feed_id, published_at, title, minhash,
+                          CAST(teams AS VARCHAR[]), CAST(title_teams AS VARCHAR[]), subject, CAST(scores AS VARCHAR[]),
+                          CAST(match_keys AS VARCHAR[]), generic, preview, reason, via_article_id, similarity,
+                          assigned_at FROM sig_frame""")
+    con.unregister("sig_frame")
+    con.execute('INSERT INTO story_keys SELECT "key", article_id, published_at FROM key_frame')
+    con.execute("UPDATE articles SET story_id = s.story_id FROM story_signatures s "
+                "WHERE s.article_id = articles.article_id AND list_contains(?, articles.article_id)", [ids])
+    _refresh_stories(con, sorted({a.story_id for a in assigned.values()}), now)
+    return len(known)
+
+
+def _signature_row(row: tuple) -> StorySignature:
+    d = dict(zip(SIGNATURE_COLS, row, strict=True))
+    for col in ("teams", "title_teams", "scores", "match_keys"):
+        d[col] = tuple(d[col] or ())
+    d["minhash"] = bytes(d["minhash"])
+    return StorySignature(**d)
+
+
+def _refresh_stories(con: duckdb.DuckDBPyConnection, story_ids: list[str], now: datetime) -> None:
+    """Recompute the `stories` rows of these stories from their articles' signatures and mentions."""
+    con.execute("DELETE FROM stories WHERE list_contains(?, story_id)", [story_ids])
+    con.execute(
+        """INSERT INTO stories
+           WITH members AS (SELECT * FROM story_signatures WHERE list_contains(?, story_id)),
+           named AS (
+               SELECT s.story_id, e.canonical_name, count(DISTINCT s.article_id) AS n
+               FROM members s JOIN mentions m USING (article_id) JOIN entities e USING (entity_id)
+               WHERE m.label IN ('TEAM', 'PLAYER', 'COACH', 'PERSON') GROUP BY ALL),
+           lead AS (SELECT story_id, list(canonical_name ORDER BY n DESC, canonical_name)[1:5] AS names
+                    FROM named GROUP BY ALL)
+           SELECT s.story_id, min(s.published_at), max(s.published_at), count(*), count(DISTINCT s.feed_id),
+                  arg_min(s.title, (s.published_at, s.article_id)), any_value(l.names), ?
+           FROM members s LEFT JOIN lead l USING (story_id) GROUP BY s.story_id""",
+        [story_ids, now],
+    )
+
+
 # -- retagging -------------------------------------------------------------------------------------
 def stale_article_ids(db_path: Path, tagger_version: str) -> list[str]:
     """Articles whose mentions were made by another tagger version."""
@@ -523,13 +616,15 @@ def stage_batch(
     return path
 
 
-def load_staged(db_path: Path, max_attempts: int, wait: float = 30.0) -> LoadCounts:
+def load_staged(db_path: Path, max_attempts: int, wait: float = 30.0,
+                story_params: stories.StoryParams | None = None) -> LoadCounts:
     """Load batches staged by earlier runs, oldest first; each file is removed once loaded."""
     total = LoadCounts()
     for path in sorted(staging_dir(db_path).glob("*.pickle")):
         with path.open("rb") as fh:
             batch = pickle.load(fh)  # noqa: S301 - our own file, written by stage_batch
-        counts = load_batch(db_path, batch["run_id"], batch["tagged"], batch["failures"], max_attempts, wait=wait)
+        counts = load_batch(db_path, batch["run_id"], batch["tagged"], batch["failures"], max_attempts, wait=wait,
+                            story_params=story_params)
         path.unlink()
         total.add(counts)
     return total
@@ -616,7 +711,8 @@ def publish_snapshot(db_path: Path) -> Path:
     return target
 
 
-EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors")
+EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors", "stories",
+                 "story_signatures")
 
 
 def export(db_path: Path, directory: Path, fmt: str = "parquet") -> list[Path]:

@@ -325,10 +325,8 @@ def assign_stories(
     return out
 
 
-def window_start(new: Sequence[StorySignature], params: StoryParams) -> tuple[datetime, datetime] | None:
+def window(new: Sequence[StorySignature], params: StoryParams) -> tuple[datetime, datetime]:
     """The publication times earlier signatures must fall in to matter for these new ones."""
-    if not new:
-        return None
     pad = timedelta(hours=params.window_hours)
     return min(s.published_at for s in new) - pad, max(s.published_at for s in new) + pad
 

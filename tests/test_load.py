@@ -45,7 +45,9 @@ def count(db, table: str) -> int:
 
 def test_migrations_apply_once(tmp_path):
     con = duckdb.connect(str(tmp_path / "m.duckdb"))
-    assert load.migrate(con) == ["0001_init.sql", "0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql"]
+    assert load.migrate(con) == ["0001_init.sql", "0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql",
+                                 "0020_stories.sql", "0021_articles_story_id.sql", "0022_story_signatures.sql",
+                                 "0023_story_keys.sql"]
     assert load.migrate(con) == []
     cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                       "WHERE table_name = 'articles'").fetchall()}
@@ -66,8 +68,14 @@ def test_a_warehouse_from_before_the_flags_is_upgraded_in_place(tmp_path):
                    VALUES ('a1', 'u', 'c', 'Arsenal beat Chelsea', now(), 'h', 'trafilatura', 3, now(), now())""")
     load.load_fts(con)
     con.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'body', overwrite = 1)")
-    load.apply_views(con)
-    assert load.migrate(con) == ["0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql"]
+    old_views = tmp_path / "views"  # the views of that time (the story views read tables it lacks)
+    old_views.mkdir()
+    for view in ("article_entities", "co_mentions", "entity_daily", "feed_health", "team_coverage"):
+        (old_views / f"{view}.sql").write_text((load.VIEWS_DIR / f"{view}.sql").read_text())
+    load.apply_views(con, old_views)
+    assert load.migrate(con) == ["0002_articles_paywalled.sql", "0003_articles_is_liveblog.sql",
+                                 "0020_stories.sql", "0021_articles_story_id.sql", "0022_story_signatures.sql",
+                                 "0023_story_keys.sql"]
     assert con.execute("SELECT article_id, paywalled, is_liveblog FROM articles").fetchall() == [("a1", False, False)]
     con.close()
 

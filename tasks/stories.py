@@ -196,8 +196,10 @@ def make_signature(
                 lead_people.append((m.start_char, m.canonical_name))
     people = sorted(title_people) or sorted(lead_people)
     words = title.split()
-    # "Match of the Day", "Football Daily": a programme's title that names nothing is a round-up
-    generic = not title_teams and not title_people and not speaker and len(words) <= 4
+    # "Match of the Day", "Football Daily": a short Title Case name that names no one is a programme's
+    # round-up, not a headline ("Maresca rues missed chances" is a headline)
+    generic = (not title_teams and not title_people and not speaker and len(words) <= 4
+               and all(w[0].isupper() for w in words if len(w) > 3))
     return StorySignature(
         article_id=article_id,
         feed_id=feed_id,

@@ -264,12 +264,12 @@ def link(a: StorySignature, b: StorySignature, params: StoryParams) -> tuple[flo
         if set(a.match_keys) & set(b.match_keys):
             return (3.0, "same_match", sim)
         return None  # each reports a match, not the same one
+    if a.scores and b.scores and not set(a.scores) & set(b.scores):
+        return None  # each states a result, not the same one: two matches, even of one team or player
     shared_teams = set(a.teams) & set(b.teams)
     if same_person(a.subject, b.subject):
         return (2.0 + 0.1 * len(shared_teams), "same_person", sim)
     if len(shared_teams) >= 2 and a.preview == b.preview:
-        if a.scores and b.scores and not set(a.scores) & set(b.scores):
-            return None  # two results between the same teams: two matches
         same_score = bool(set(a.scores) & set(b.scores))
         in_title = any(shared_teams <= set(s.title_teams) for s in (a, b))
         if same_score or in_title:

@@ -291,3 +291,13 @@ def test_the_same_match_from_two_feeds_is_one_story_end_to_end(site, settings_fo
     assert second["counts"]["articles_new"] == 0
     assert rows(db, "SELECT count(*), count(DISTINCT story_id) FROM articles") == [(3, 2)]
     assert rows(db, "SELECT count(*) FROM stories") == [(2,)]
+
+
+def test_two_results_of_one_player_are_two_stories():
+    haaland = person("Erling Haaland", 0)
+    a = sig("a", "Haaland double sinks Fulham", "Erling Haaland scored twice as Manchester City won 2-0 at Fulham.",
+            mentions=(haaland,))
+    b = sig("b", "Haaland hat-trick against Leeds", "Erling Haaland scored three in a 3-1 win over Leeds.",
+            mentions=(haaland,), hours=72)
+    assert a.subject == b.subject == "Erling Haaland"
+    assert len(set(clusters(a, b))) == 2

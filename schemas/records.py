@@ -158,6 +158,7 @@ class StorySignature:
     teams: tuple[str, ...] = ()  # TEAM entity ids named in the headline or the lead
     title_teams: tuple[str, ...] = ()  # those named in the headline
     subject: str | None = None  # the main person: first named in the headline (not its speaker), else the lead
+    subject_in_title: bool = False
     scores: tuple[str, ...] = ()  # scores stated in the headline or lead, "4-1"
     match_keys: tuple[str, ...] = ()  # matches reported, from the match-facts stage when present
     generic: bool = False  # a programme's title that names nothing ("Match of the Day")

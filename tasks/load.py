@@ -465,7 +465,7 @@ def _mark_entries(
 
 # -- stories: cross-article, so assigned here, inside the batch's transaction ----------------------
 SIGNATURE_COLS = ["article_id", "story_id", "feed_id", "published_at", "title", "minhash", "teams", "title_teams",
-                  "subject", "scores", "match_keys", "generic", "preview"]
+                  "subject", "subject_in_title", "scores", "match_keys", "generic", "preview"]
 MAX_STORY_CANDIDATES = 5000  # earlier articles read per batch, most shared keys first: memory stays bounded
 
 
@@ -514,7 +514,8 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
     con.execute("DELETE FROM story_keys WHERE list_contains(?, article_id)", [ids])
     con.register("sig_frame", frame)
     con.execute("""INSERT INTO story_signatures SELECT article_id, story_id, feed_id, published_at, title, minhash,
-                          CAST(teams AS VARCHAR[]), CAST(title_teams AS VARCHAR[]), subject, CAST(scores AS VARCHAR[]),
+                          CAST(teams AS VARCHAR[]), CAST(title_teams AS VARCHAR[]), subject, subject_in_title,
+                          CAST(scores AS VARCHAR[]),
                           CAST(match_keys AS VARCHAR[]), generic, preview, reason, via_article_id, similarity,
                           assigned_at FROM sig_frame""")
     con.unregister("sig_frame")

@@ -40,6 +40,7 @@ MAX_SHINGLES = 2000  # a very long live blog is signed by its first 2,000 shingl
 SEED = 7  # with crc32 as the base hash (C speed, the same in every process) the signature is stable
 LEAD_CHARS = 400  # the lead: where a story names what it is about
 NEAR_DUPLICATE = 0.5
+LEAD_PERSON_SHARE = 0.375  # a person named in one headline and the other's lead links within 36 of 96 hours
 PERSON_LABELS = {"PLAYER", "COACH", "PERSON"}
 # words of club names that name no club on their own
 CLUB_WORDS = {"united", "city", "town", "county", "rovers", "athletic", "athletico", "albion", "wanderers", "west",
@@ -209,6 +210,7 @@ def make_signature(
         teams=tuple(teams),
         title_teams=tuple(title_teams),
         subject=people[0][1] if people else None,
+        subject_in_title=bool(title_people),
         scores=tuple(sorted(scores_in(f"{title} {lead}"))),
         match_keys=tuple(match_keys),
         generic=generic,
@@ -267,11 +269,17 @@ def link(a: StorySignature, b: StorySignature, params: StoryParams) -> tuple[flo
     if a.scores and b.scores and not set(a.scores) & set(b.scores):
         return None  # each states a result, not the same one: two matches, even of one team or player
     shared_teams = set(a.teams) & set(b.teams)
-    if same_person(a.subject, b.subject):
+    hours = abs((a.published_at - b.published_at).total_seconds()) / 3600
+    # a person both headlines are about is one story over days (an obituary and its tributes);
+    # named only in one lead, the same person is often other news soon after
+    if same_person(a.subject, b.subject) and (a.subject_in_title and b.subject_in_title
+                                              or hours <= params.window_hours * LEAD_PERSON_SHARE):
         return (2.0 + 0.1 * len(shared_teams), "same_person", sim)
     if len(shared_teams) >= 2 and a.preview == b.preview:
         same_score = bool(set(a.scores) & set(b.scores))
-        in_title = any(shared_teams <= set(s.title_teams) for s in (a, b))
+        # both teams in a headline make a match only when a result is stated: two nations or
+        # clubs are named together in squad and injury news all week before they meet
+        in_title = any(shared_teams <= set(s.title_teams) for s in (a, b)) and bool(a.scores or b.scores)
         if same_score or in_title:
             return (1.0 + 0.2 * same_score + 0.1 * in_title + 0.01 * len(shared_teams), "same_match", sim)
     return None

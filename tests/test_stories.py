@@ -203,7 +203,7 @@ def test_memory_stays_bounded_with_100k_signatures(db):
         con.execute(
             """INSERT INTO story_signatures
                SELECT 'syn' || i, 'story' || (i // 3), 'alpha', ?::TIMESTAMPTZ - to_minutes(CAST(i % 5000 AS BIGINT)),
-                      'Synthetic ' || i, ?::BLOB, ['team/arsenal-f-c', 'team/t' || (i % 500)], [], NULL, [], [],
+                      'Synthetic ' || i, ?::BLOB, ['team/arsenal-f-c', 'team/t' || (i % 500)], [], NULL, false, [], [],
                       false, false, 'new', NULL, NULL, now()
                FROM range(100000) t(i)""", [T0, mh])
         con.execute("""INSERT INTO story_keys SELECT 't:team/arsenal-f-c', article_id, published_at

@@ -11,6 +11,7 @@ CREATE TABLE story_signatures (
     teams          VARCHAR[],             -- TEAM entity ids named in the headline or lead
     title_teams    VARCHAR[],
     subject        VARCHAR,               -- main person: first named in the headline (not its speaker), else the lead
+    subject_in_title BOOLEAN NOT NULL,    -- the headline names the subject (else only the lead does)
     scores         VARCHAR[],             -- scores stated in the headline or lead ('4-1')
     match_keys     VARCHAR[],             -- matches reported (match-facts stage), 'date|team|team'
     generic        BOOLEAN NOT NULL,      -- a programme's title naming nothing: joins by near-duplicate text only

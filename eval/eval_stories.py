@@ -13,7 +13,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # ../shared from the main checkout, ../../shared from a worktree under wt/
-SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()), ROOT.parent / "shared")
+SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+              ROOT.parent / "shared")
 OUT = ROOT / "eval" / "out"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -80,6 +81,59 @@ def eval_corpus_duplicates(sample: int = 12) -> None:
     print()
 
 
+def eval_cost(tagger, n: int = 200) -> None:
+    """The stage's share of a run: tag and load BBC texts in batches of 50, timing story assignment
+    (signatures, the index lookup, the writes) inside each load. Fetching and extraction are left
+    out, so the share is an upper bound."""
+    import tempfile
+    from datetime import UTC, datetime, timedelta
+
+    from schemas.records import Article, FeedConfig
+    from tasks import load, stories
+    from tasks.extract import content_hash
+    from tasks.tag import tag_articles
+
+    paths = sorted((SHARED / "corpus" / "texts").glob("*.txt"))[:n]
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    articles = []
+    for i, p in enumerate(paths):
+        text = p.read_text(encoding="utf-8")
+        title, body = text[:60], text
+        when = t0 + timedelta(minutes=30 * i)
+        articles.append(Article(p.stem, f"https://bbc.example/{p.stem}", f"https://bbc.example/{p.stem}", "bbc",
+                                p.stem, title, body, None, None, when, when, "en", None, None,
+                                content_hash(title, body), "text", len(body.split())))
+    start = time.perf_counter()
+    tagged = tag_articles(tagger, articles)
+    tag_s = time.perf_counter() - start
+    spent = [0.0]
+    real = load.assign_stories
+
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    load.assign_stories = timed
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "cost.duckdb"
+            load.prepare(db, [FeedConfig("bbc", "https://bbc.example/rss", "BBC")])
+            start = time.perf_counter()
+            for i in range(0, len(tagged), 50):
+                load.load_batch(db, "eval", tagged[i : i + 50], [], 3, story_params=stories.StoryParams())
+            load_s = time.perf_counter() - start
+    finally:
+        load.assign_stories = real
+    k = len(tagged)
+    print(f"## stories: cost ({k} BBC texts, batches of 50, one process)")
+    print(f"tagging {tag_s / k * 1000:.1f} ms/article, load {load_s / k * 1000:.1f} ms/article of which stories "
+          f"{spent[0] / k * 1000:.1f} ms/article = {spent[0] / (tag_s + load_s):.1%} of tag + load "
+          f"(target <= 5% of a run)\n")
+
+
 def main() -> int:
     """Run the stories evaluation alone."""
     from pressbox.settings import get_settings
@@ -99,6 +153,7 @@ def eval_stories(tagger=None) -> None:
         tagger = get_tagger(get_settings().spacy_model)
     eval_dev(tagger)
     eval_corpus_duplicates()
+    eval_cost(tagger)
 
 
 if __name__ == "__main__":

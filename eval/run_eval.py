@@ -138,6 +138,7 @@ def main() -> int:
     eval_extraction()
     eval_tagging()
     eval_speed()
+    __import__("eval_stories").eval_stories()  # eval/eval_stories.py: dev clusters, BBC near-duplicates, cost
     return 0
 
 

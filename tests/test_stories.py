@@ -85,7 +85,8 @@ def test_the_same_person_is_one_story_but_a_quoted_speaker_is_not_the_subject():
             mentions=(robertson,))
     b = sig("b", "Robertson was a scruffy genius", "Forest great John Robertson was loved in Nottingham.",
             mentions=(replace(robertson, start_char=13, end_char=27),), hours=48)
-    andy = sig("c", "Andy Robertson injured", "Andy Robertson will miss a month.", mentions=(person("Andy Robertson", 0),))
+    andy = sig("c", "Andy Robertson injured", "Andy Robertson will miss a month.",
+               mentions=(person("Andy Robertson", 0),))
     assert stories.same_person("Robertson", "John Robertson")
     assert not stories.same_person("Andy Robertson", "John Robertson")
     amorim = person("Ruben Amorim", 0, "COACH")
@@ -240,7 +241,8 @@ def test_cli_stories_writes_one_cluster_per_item(tmp_path):
     assert set(got) == {"1", "2", "3"} and got["1"] == got["2"] != got["3"]
 
 
-PAGE = "<html lang='en'><head><title>{title}</title></head><body><article><h1>{title}</h1>{paras}</article></body></html>"
+PAGE = ("<html lang='en'><head><title>{title}</title></head><body><article><h1>{title}</h1>{paras}</article>"
+        "</body></html>")
 FEED_XML = ("<?xml version='1.0'?><rss version='2.0'><channel><title>{name}</title>{items}</channel></rss>")
 ITEM = "<item><title>{title}</title><link>{{base_url}}/{path}</link><guid>{path}</guid><pubDate>{when}</pubDate></item>"
 

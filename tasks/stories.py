@@ -25,7 +25,6 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
 
 from schemas.records import Article, Mention, StorySignature, TaggedArticle
 from tasks.kb import fold
@@ -89,11 +88,15 @@ def shingles(text: str) -> list[bytes]:
 @cache
 def _permutations() -> tuple:
     """The seed's permutations, drawn once (MinHash draws them anew for every instance otherwise)."""
+    from datasketch import MinHash  # here, not at import: datasketch imports scipy (seconds on a busy machine)
+
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
 def minhash(text: str) -> bytes:
     """The text's MinHash (NUM_PERM 32-bit values) as bytes, for the warehouse."""
+    from datasketch import MinHash
+
     m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32, permutations=_permutations(), scheme=SCHEME)
     sh = shingles(text)
     if sh:

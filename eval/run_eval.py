@@ -142,6 +142,7 @@ def main() -> int:
     eval_speed()
     __import__("eval_quotes").eval_quotes(SHARED)
     eval_matches()
+    __import__("eval_stories").eval_stories()  # eval/eval_stories.py: dev clusters, BBC near-duplicates, cost
     return 0
 
 

@@ -25,6 +25,7 @@ from tasks import load
 from tasks.feeds import load_feeds_file, parse_feed
 from tasks.fetch import Fetcher, FetchFailure
 from tasks.kb import tagger_version
+from tasks.stories import story_params
 
 if TYPE_CHECKING:
     from tasks.pool import WorkerPool
@@ -111,7 +112,7 @@ def load_batch(db_path: Path, run_id: str, seq: int, tagged: list[TaggedArticle]
     """One transaction per batch; if the warehouse stays busy, stage the batch for the next run."""
     try:
         return load.load_batch(db_path, run_id, tagged, failures, settings.max_attempts, wait=settings.load_wait,
-                               count_in_run=True)
+                               count_in_run=True, story_params=story_params(settings))
     except load.WarehouseBusy as exc:
         path = load.stage_batch(db_path, run_id, seq, tagged, failures)
         get_run_logger().warning("warehouse busy (%s); batch staged in %s for the next run", exc, path)
@@ -253,7 +254,8 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
             summary.feeds.append({"feed_id": r.feed_id, "status": r.status, "http_status": r.http_status,
                                   "items": r.items_seen, "error": r.error.message if r.error else None})
         c["entries_new"] = load.record_feeds(db, summary.run_id, results)
-        staged = load.load_staged(db, settings.max_attempts, wait=settings.load_wait)
+        staged = load.load_staged(db, settings.max_attempts, wait=settings.load_wait,
+                                  story_params=story_params(settings))
         if staged.new or staged.updated or staged.failed:
             log.info("loaded batches staged by an earlier run: %d new, %d updated", staged.new, staged.updated)
         _tally(c, staged)

@@ -315,6 +315,29 @@ def matches(
     console.print(f"read matches in {len(docs)} texts -> {output}", highlight=False)
 
 
+@app.command()
+def stories(
+    input: Annotated[Path, typer.Option("--input", help="JSONL of {\"id\", \"title\", \"text\" or \"summary\", \"published\"}.")],  # noqa: A002, E501
+    output: Annotated[Path, typer.Option("--output", help="JSONL to write: {\"id\", \"cluster\"}.")],
+    model: Annotated[str | None, typer.Option(help="spaCy model (default: the spacy_model setting).")] = None,
+) -> None:
+    """Group items that tell the same story, through the same code the flow uses.
+
+    Example: pressbox stories --input items.jsonl --output clusters.jsonl
+    """
+    from pressbox.settings import get_settings
+    from tasks.stories import cluster_items, story_params
+    from tasks.tag import get_tagger
+
+    settings = get_settings()
+    items = [json.loads(line) for line in input.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assigned = cluster_items(items, get_tagger(model or settings.spacy_model), story_params(settings))
+    with output.open("w", encoding="utf-8") as out:
+        for a in assigned:
+            out.write(json.dumps({"id": a.article_id, "cluster": a.story_id}, ensure_ascii=False) + "\n")
+    console.print(f"{len(items)} items -> {len({a.story_id for a in assigned})} stories -> {output}", highlight=False)
+
+
 def _read_path(db: Path | None, live: bool) -> Path:
     """The file a reading command opens: the analyst snapshot when there is one, else the warehouse.
 

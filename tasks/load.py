@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +25,17 @@ if TYPE_CHECKING:  # pandas is imported where frames are built: a no-change run 
     import pandas as pd
 
 from schemas.codec import from_jsonable, to_jsonable
-from schemas.records import Article, FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
+from schemas.records import (
+    Article,
+    FeedConfig,
+    FeedEntry,
+    FeedResult,
+    FeedState,
+    FetchError,
+    StorySignature,
+    TaggedArticle,
+)
+from tasks import stories
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 VIEWS_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "views"
@@ -340,8 +350,9 @@ def load_batch(
     max_attempts: int,
     wait: float = 30.0,
     count_in_run: bool = False,
+    story_params: stories.StoryParams | None = None,
 ) -> LoadCounts:
-    """Upsert a batch of tagged articles and record its failures, all in one transaction.
+    """Upsert a batch of tagged articles, give them stories and record its failures, all in one transaction.
 
     `count_in_run`: add the batch's counts to its run's row in the same transaction, so a run
     killed later still shows what it loaded.
@@ -380,6 +391,7 @@ def load_batch(
         if write:
             _upsert_articles(con, write, now)
             _replace_article_outputs(con, write)
+            assign_stories(con, write, story_params or stories.StoryParams())
             counts.mentions = sum(len(t.mentions) for t in write)
         _mark_entries(con, tagged, failures, max_attempts)
         counts.failed = len(failures)
@@ -575,6 +587,98 @@ def _mark_entries(
         )
 
 
+# -- stories: cross-article, so assigned here, inside the batch's transaction ----------------------
+SIGNATURE_COLS = ["article_id", "story_id", "feed_id", "published_at", "title", "minhash", "teams", "title_teams",
+                  "subject", "subject_in_title", "scores", "match_keys", "generic", "preview"]
+MAX_STORY_CANDIDATES = 5000  # earlier articles read per batch, most shared keys first: memory stays bounded
+
+
+def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle], params: stories.StoryParams) -> int:
+    """Give written articles a story (tasks/stories.py) from the signatures of the story window;
+    store their signatures and keys, `articles.story_id` and the stories they touch. Returns how
+    many earlier signatures were read."""
+    import pandas as pd
+
+    sigs = [stories.signature_of(t) for t in write]
+    ids = [s.article_id for s in sigs]
+    kept = dict(con.execute("SELECT article_id, story_id FROM story_signatures WHERE list_contains(?, article_id)",
+                            [ids]).fetchall())
+    sigs = [replace(s, story_id=kept.get(s.article_id)) for s in sigs]  # an updated article keeps its story
+    lo, hi = stories.window(sigs, params)
+    keys = pd.DataFrame([(k,) for s in sigs if not s.story_id for k in stories.index_keys(s)], columns=["key"])
+    known: list[StorySignature] = []
+    if len(keys):
+        con.register("new_keys", keys.drop_duplicates())
+        cols = ", ".join(f"s.{c}" for c in SIGNATURE_COLS)
+        rows = con.execute(
+            f"""WITH hits AS (
+                    SELECT k.article_id, count(*) AS shared FROM story_keys k JOIN new_keys n USING ("key")
+                    WHERE k.published_at BETWEEN ? AND ? AND NOT list_contains(?, k.article_id)
+                    GROUP BY ALL ORDER BY shared DESC, k.article_id LIMIT ?)
+                SELECT {cols} FROM story_signatures s JOIN hits h USING (article_id)""",
+            [lo, hi, ids, MAX_STORY_CANDIDATES],
+        ).fetchall()
+        con.unregister("new_keys")
+        known = [_signature_row(r) for r in rows]
+    assigned = {a.article_id: a for a in stories.assign_stories(sigs, known, params)}
+    now = datetime.now(UTC)
+    frame = pd.DataFrame([[*(getattr(s, c) for c in SIGNATURE_COLS[:1]), assigned[s.article_id].story_id,
+                           *(getattr(s, c) for c in SIGNATURE_COLS[2:]), assigned[s.article_id].reason,
+                           assigned[s.article_id].via, assigned[s.article_id].similarity, now] for s in sigs],
+                         columns=[*SIGNATURE_COLS, "reason", "via_article_id", "similarity", "assigned_at"])
+    for col in ("teams", "title_teams", "scores", "match_keys"):
+        frame[col] = frame[col].map(list)
+    frame["published_at"] = pd.Series(frame["published_at"], dtype="datetime64[us, UTC]")
+    frame["assigned_at"] = pd.Series(frame["assigned_at"], dtype="datetime64[us, UTC]")
+    key_frame = pd.DataFrame(  # noqa: F841 (read by name in SQL)
+        [(k, s.article_id, s.published_at) for s in sigs for k in stories.index_keys(s)],
+        columns=["key", "article_id", "published_at"])
+    key_frame["published_at"] = pd.Series(key_frame["published_at"], dtype="datetime64[us, UTC]")
+    if kept:  # only a reloaded article has rows to replace (a scan of the index is not paid for new ones)
+        con.execute("DELETE FROM story_signatures WHERE list_contains(?, article_id)", [list(kept)])
+        con.execute("DELETE FROM story_keys WHERE list_contains(?, article_id)", [list(kept)])
+    con.register("sig_frame", frame)
+    con.execute("""INSERT INTO story_signatures SELECT article_id, story_id, feed_id, published_at, title, minhash,
+                          CAST(teams AS VARCHAR[]), CAST(title_teams AS VARCHAR[]), subject, subject_in_title,
+                          CAST(scores AS VARCHAR[]),
+                          CAST(match_keys AS VARCHAR[]), generic, preview, reason, via_article_id, similarity,
+                          assigned_at FROM sig_frame""")
+    con.execute("UPDATE articles SET story_id = f.story_id FROM sig_frame f WHERE f.article_id = articles.article_id")
+    con.unregister("sig_frame")
+    con.execute('INSERT INTO story_keys SELECT "key", article_id, published_at FROM key_frame')
+    _refresh_stories(con, sorted({a.story_id for a in assigned.values()}), now)
+    return len(known)
+
+
+def _signature_row(row: tuple) -> StorySignature:
+    d = dict(zip(SIGNATURE_COLS, row, strict=True))
+    for col in ("teams", "title_teams", "scores", "match_keys"):
+        d[col] = tuple(d[col] or ())
+    d["minhash"] = bytes(d["minhash"])
+    return StorySignature(**d)
+
+
+def _refresh_stories(con: duckdb.DuckDBPyConnection, story_ids: list[str], now: datetime) -> None:
+    """Recompute the `stories` rows of these stories from their articles' signatures and mentions."""
+    con.execute("DELETE FROM stories WHERE list_contains(?, story_id)", [story_ids])
+    con.execute(
+        """INSERT INTO stories
+           WITH members AS (SELECT * FROM story_signatures WHERE list_contains(?, story_id)),
+           -- from the signatures (teams and subject of each article), not the whole mentions table
+           named AS (
+               SELECT story_id, coalesce(e.canonical_name, n.name) AS name, count(DISTINCT article_id) AS n
+               FROM (SELECT story_id, article_id, unnest(teams) AS name FROM members
+                     UNION ALL SELECT story_id, article_id, subject FROM members WHERE subject IS NOT NULL) n
+               LEFT JOIN entities e ON e.entity_id = n.name
+               GROUP BY ALL),
+           lead AS (SELECT story_id, list(name ORDER BY n DESC, name)[1:5] AS names FROM named GROUP BY ALL)
+           SELECT s.story_id, min(s.published_at), max(s.published_at), count(*), count(DISTINCT s.feed_id),
+                  arg_min(s.title, (s.published_at, s.article_id)), any_value(l.names), ?
+           FROM members s LEFT JOIN lead l USING (story_id) GROUP BY s.story_id""",
+        [story_ids, now],
+    )
+
+
 # -- retagging -------------------------------------------------------------------------------------
 def stale_article_ids(db_path: Path, tagger_version: str) -> list[str]:
     """Articles whose mentions were made by another tagger version."""
@@ -640,7 +744,8 @@ def stage_batch(
     return path
 
 
-def load_staged(db_path: Path, max_attempts: int, wait: float = 30.0) -> LoadCounts:
+def load_staged(db_path: Path, max_attempts: int, wait: float = 30.0,
+                story_params: stories.StoryParams | None = None) -> LoadCounts:
     """Load batches staged by earlier runs, oldest first; each file is removed once loaded."""
     total = LoadCounts()
     for path in sorted(staging_dir(db_path).glob("*.json")):
@@ -648,7 +753,8 @@ def load_staged(db_path: Path, max_attempts: int, wait: float = 30.0) -> LoadCou
         batch = json.loads(path.read_text(encoding="utf-8"))
         tagged = [from_jsonable(TaggedArticle, t) for t in batch["tagged"]]
         failures = [(from_jsonable(FeedEntry, e), from_jsonable(FetchError, err)) for e, err in batch["failures"]]
-        counts = load_batch(db_path, batch["run_id"], tagged, failures, max_attempts, wait=wait)
+        counts = load_batch(db_path, batch["run_id"], tagged, failures, max_attempts, wait=wait,
+                            story_params=story_params)
         path.unlink()
         total.add(counts)
     return total
@@ -748,7 +854,7 @@ def publish_snapshot(db_path: Path) -> Path:
 
 
 EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors", "feed_fetches",
-                 "quotes", "matches", "match_reports", "match_scorers")
+                 "quotes", "matches", "match_reports", "match_scorers", "stories", "story_signatures")
 
 
 def export(db_path: Path, directory: Path, fmt: str = "parquet", overwrite: bool = False) -> list[Path]:

@@ -19,7 +19,8 @@ from pressbox.settings import ROOT, get_settings
 from tasks import load
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-VIEWS = ["article_entities", "co_mentions", "entity_daily", "feed_health", "team_coverage"]
+VIEWS = ["article_entities", "co_mentions", "entity_daily", "feed_health", "team_coverage", "story_coverage",
+         "feed_duplicates"]
 
 
 @pytest.fixture(scope="module")

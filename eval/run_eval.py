@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from eval_tag_precision import eval_tag_precision
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "eval" / "out"
@@ -137,6 +139,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     eval_extraction()
     eval_tagging()
+    eval_tag_precision(SHARED, OUT)
     eval_speed()
     return 0
 

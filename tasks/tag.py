@@ -29,6 +29,9 @@ OUTPUT_LABELS = {*SPORTS_LABELS, "PERSON", "ORG", "PLACE"}
 # articles at once peaked near 1 GB in a worker; 4 at 535 MB, 2 at 484 MB, at the same words/second
 # (6.9k on the corpus texts; 1 document at a time is 6% slower).
 PIPE_BATCH = 2
+# The language gate reads a text's opening (as tasks/extract.py does); shorter texts count as English.
+LANGID_CHARS = 400
+LANGID_MIN_CHARS = 80  # characters, not words: Japanese or Chinese text has no spaces
 
 # Role words around a person's name (lower-cased tokens).
 COACH_WORDS = {"coach", "manager", "boss", "head-coach", "coaches", "coached", "trainer", "gaffer", "coaching",
@@ -103,12 +106,26 @@ class SportsTagger:
         self.version = tagger_version(model_name, kb)
         self._lock = threading.Lock()
 
-    def tag_texts(self, texts: Iterable[str], batch_size: int = PIPE_BATCH) -> Iterator[list[Tag]]:
-        """Tag many texts with nlp.pipe; yields one list of tags per text, in order."""
+    def tag_texts(
+        self, texts: Iterable[str], batch_size: int = PIPE_BATCH, languages: Iterable[str | None] | None = None
+    ) -> Iterator[list[Tag]]:
+        """Tag many texts with nlp.pipe; yields one list of tags per text, in order.
+
+        `languages`: each text's language code if known (else detected). Texts not in English
+        skip the English statistical model: only the knowledge base's names are tagged there.
+        """
+        texts = list(texts)
+        langs = list(languages) if languages is not None else [None] * len(texts)
+        english = [is_english(t, lang) for t, lang in zip(texts, langs, strict=True)]
+        tags: list[list[Tag]] = [[] for _ in texts]
         # spaCy pipelines are not safe to run from two threads at once; the memory zone frees the
         # strings each batch adds to the vocabulary, which otherwise grow with every new name
         with self._lock, self.nlp.memory_zone():
-            tags = [doc_tags(doc) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+            for want, disable in ((True, []), (False, ["ner"])):
+                idx = [i for i, e in enumerate(english) if e is want]
+                docs = self.nlp.pipe((texts[i] for i in idx), batch_size=batch_size, disable=disable)
+                for i, doc in zip(idx, docs, strict=True):
+                    tags[i] = doc_tags(doc)
         yield from tags
 
     def tag(self, text: str) -> list[Tag]:
@@ -139,11 +156,22 @@ def tag_articles(tagger: SportsTagger, articles: list[Article]) -> list[TaggedAr
     """Tag articles (title for context, then body) with one nlp.pipe; offsets are into the body."""
     texts = [f"{a.title}\n\n{a.body}" if a.title else a.body for a in articles]
     out = []
-    for a, tags in zip(articles, tagger.tag_texts(texts), strict=True):
+    for a, tags in zip(articles, tagger.tag_texts(texts, languages=[a.language for a in articles]), strict=True):
         off = len(a.title) + 2 if a.title else 0
         body_tags = [t.shifted(-off) for t in tags if t.start >= off]
         out.append(TaggedArticle(a, tagger.mentions(body_tags), tagger.version))
     return out
+
+
+def is_english(text: str, language: str | None = None) -> bool:
+    """Should the English model read this text? The declared or detected language decides."""
+    if language:
+        return language.lower().split("-")[0] == "en"
+    if len(text.strip()) < LANGID_MIN_CHARS:
+        return True  # too short to tell: the knowledge base and the model both see it
+    import py3langid
+
+    return py3langid.classify(text[:LANGID_CHARS])[0] == "en"
 
 
 def kb_patterns(kb: KnowledgeBase) -> list[dict]:

@@ -31,7 +31,7 @@ OUTPUT_LABELS = {*SPORTS_LABELS, "PERSON", "ORG", "PLACE"}
 PIPE_BATCH = 2
 # The language gate reads a text's opening (as tasks/extract.py does); shorter texts count as English.
 LANGID_CHARS = 400
-LANGID_MIN_CHARS = 80  # characters, not words: Japanese or Chinese text has no spaces
+LANGID_MIN_CHARS = 200  # characters, not words (Japanese has no spaces); shorter names-heavy lines mislead it
 
 # Role words around a person's name (lower-cased tokens).
 COACH_WORDS = {"coach", "manager", "boss", "head-coach", "coaches", "coached", "trainer", "gaffer", "coaching",
@@ -57,6 +57,24 @@ BODY_WORDS = {"union", "federation", "association", "committee", "board", "counc
               "ministry", "commission", "confederation", "institute", "university", "league", "inc", "ltd",
               "company", "group", "corporation", "laboratories", "news", "times", "post", "today"}
 ROLE_WORDS = COACH_WORDS | PLAYER_WORDS | OTHER_ROLE_WORDS
+# Words that sports reports use and other news rarely does: with the knowledge base's unambiguous
+# sports names they decide whether a text is about sport (and so whether a name may be a player).
+SPORT_WORDS = {
+    "match", "matches", "game", "games", "season", "seasons", "scored", "score", "scores", "scoring", "goal",
+    "goals", "coach", "coaches", "manager", "league", "leagues", "championship", "championships", "tournament",
+    "tournaments", "cup", "final", "finals", "semi-final", "quarter-final", "playoff", "playoffs", "play-off",
+    "innings", "wicket", "wickets", "touchdown", "touchdowns", "quarterback", "striker", "midfielder", "defender",
+    "goalkeeper", "keeper", "captain", "squad", "fixture", "fixtures", "kick-off", "half-time", "penalty",
+    "penalties", "tries", "fly-half", "scrum-half", "batsman", "bowler", "bowled", "century", "unbeaten", "drew",
+    "defeat", "defeated", "victory", "win", "wins", "won", "beat", "beaten", "seeded", "slam", "olympic",
+    "olympics", "medal", "medals", "athlete", "athletes", "sprint", "marathon", "race", "races", "lap", "podium",
+    "pitcher", "inning", "rebounds", "assists", "premiership", "club", "clubs", "team", "teams", "player",
+    "players", "stadium", "rugby", "cricket", "football", "soccer", "tennis", "golf", "basketball", "baseball",
+    "hockey", "athletics", "boxing", "title", "relegation", "promoted", "relegated", "transfer", "debut",
+    "substitute", "substitutes", "referee", "umpire", "coached", "offense", "defense", "yards", "runs",
+    "points", "rebound", "dunk", "homer", "pitch", "striker", "forwards", "winger", "knockout", "semi-finals",
+}
+SPORTY_SCORE = 1.5  # sport words + 2 per unambiguous sports name, per 100 words, that make a text sport
 TEAM_AFTER = {
     "beat", "beats", "beaten", "won", "win", "wins", "lost", "lose", "loses", "drew", "draw", "draws", "face",
     "faces", "host", "hosts", "hosted", "visit", "visits", "play", "plays", "played", "lead", "leads", "led",
@@ -231,7 +249,7 @@ class SportsContext:
         strong_ids = {
             e.id for s in spans for e in self.kb.by_alias.get(s.kb_id_, []) if s.kb_id_ not in e.weak_keys
         }
-        sportsy = any(s.label_ in SPORTS_LABELS for s in spans)
+        sportsy = self._sports_evidence(doc, spans) >= SPORTY_SCORE
         decided: list[Span] = []
         for span in spans:
             label, ent_key = self._decide(doc, span, cues, sport, sportsy, strong_ids)
@@ -240,6 +258,23 @@ class SportsContext:
         doc.ents = decided
         _link_people(doc, sportsy)
         return doc
+
+    def _sports_evidence(self, doc: Doc, spans: list[Span]) -> float:
+        """How much the text reads as sport: sport words and unambiguous sports names per 100 words.
+
+        A country, a city or a surname says nothing (every nation fields teams; "Israel" and
+        "Biden" fill world news): only strong aliases of sports entities count.
+        """
+        words = sum(t.is_alpha for t in doc) or 1
+        vocab = sum(t.lower_ in SPORT_WORDS for t in doc)
+        names = 0
+        for span in spans:
+            key = span.kb_id_
+            if not key or key in self.kb.places:
+                continue
+            ents = [e for e in self.kb.by_alias.get(key, []) if key not in e.weak_keys and e.label in SPORTS_LABELS]
+            names += bool(ents)
+        return (vocab + 2 * names) * 100 / words
 
     def _prefer_longer_names(self, doc: Doc, spans: list[Span | None]) -> list[Span | None]:
         """A knowledge-base match inside a longer name the statistical model found gives way to it.
@@ -323,7 +358,8 @@ class SportsContext:
             if not ents or all(e.label == "PLACE" for e in ents):
                 return place if kb_key in self.kb.places else (None, "")
             ent = self._pick([e for e in ents if e.label != "PLACE"], span.label_, sport)
-            if ent.label == "TEAM" and kb_key in self.kb.places and not self._team_not_place(doc, span, cues, sportsy):
+            if ent.label == "TEAM" and kb_key in self.kb.places and not (
+                    sportsy and self._team_not_place(doc, span, cues, sportsy)):
                 return place
             if ent.label == "COACH" and ent.player_too:
                 role = self._person_label(doc, span, cues, sportsy, default="PLAYER")
@@ -413,7 +449,9 @@ class SportsContext:
     def _person_label(
         self, doc: Doc, span: Span, cues: dict[int, set[str]], sportsy: bool, default: str = "PLAYER"
     ) -> str:
-        """COACH, PLAYER or plain PERSON from the role words around a name."""
+        """COACH, PLAYER or plain PERSON from the role words around a name (PERSON outside sport)."""
+        if not sportsy:
+            return "PERSON"  # "star", "champion", "coach" also describe singers and politicians
         window = {}
         for i in range(max(0, span.start - 3), span.start):
             for cue in cues.get(i, ()):

@@ -72,7 +72,7 @@ SPORT_WORDS = {
     "players", "stadium", "rugby", "cricket", "football", "soccer", "tennis", "golf", "basketball", "baseball",
     "hockey", "athletics", "boxing", "title", "relegation", "promoted", "relegated", "transfer", "debut",
     "substitute", "substitutes", "referee", "umpire", "coached", "offense", "defense", "yards", "runs",
-    "points", "rebound", "dunk", "homer", "pitch", "striker", "forwards", "winger", "knockout", "semi-finals",
+    "points", "rebound", "dunk", "homer", "pitch", "forwards", "winger", "knockout", "semi-finals",
 }
 SPORTY_SCORE = 1.5  # sport words + 2 per unambiguous sports name, per 100 words, that make a text sport
 TEAM_AFTER = {

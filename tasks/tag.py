@@ -8,6 +8,7 @@ mention to one canonical entity.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -256,6 +257,7 @@ class SportsContext:
             if label:
                 decided.append(Span(doc, span.start, span.end, label=label, kb_id=ent_key))
         doc.ents = decided
+        doc.user_data["sport"] = sport if sportsy else None
         _link_people(doc, sportsy)
         return doc
 
@@ -485,7 +487,8 @@ def _trim(span: Span) -> Span | None:
     """
     start, end = span.start, span.end
     doc = span.doc
-    while end > start and doc[end - 1].text in {"'s", "’s", "'", "’"}:
+    kept = (span.kb_id_ or span.id_) == fold(span.text)  # the alias itself ends so: "Lord's", "St John's"
+    while end > start and doc[end - 1].text in {"'s", "’s", "'", "’"} and not kept:
         end -= 1
     if start < end and doc[start].lower_ == "the" and span.label_ not in {"WORK_OF_ART"}:
         start += 1
@@ -536,46 +539,76 @@ def doc_tags(doc: Doc) -> list[Tag]:
 
     A person's label is decided once per document: a known coach stays a coach (unless the
     knowledge base says they also played, when the context decides), and otherwise the strongest
-    role seen in any mention wins (COACH > PLAYER > PERSON).
+    role seen in any mention wins (COACH > PLAYER > PERSON). Ids never depend on the label (see
+    `unknown_id` for names the knowledge base does not know).
     """
     kb = default_kb()
+    sport = doc.user_data.get("sport")
     rows = []
     for span in doc.ents:
         if span.label_ not in OUTPUT_LABELS:
             continue
         text, end = span.text, span.end_char
         for suffix in ("’s", "'s"):
-            if text.endswith(suffix) and len(text) > len(suffix):
+            if text.endswith(suffix) and len(text) > len(suffix) and not _is_alias_of(kb, text, span.kb_id_):
                 text, end = text[: -len(suffix)], end - len(suffix)
         kb_id, label = span.kb_id_, span.label_
         ent: Entity | None = None
         if kb_id.startswith("~"):  # linked to a full name in this text
             ent = _kb_person(kb, kb_id[1:])
             canonical = ent.name if ent else _title_of(doc, kb_id[1:])
-            identity = ent.id if ent else f"person/{slug(kb_id[1:])}"
         elif kb_id in kb.entities:
             ent = kb.entities[kb_id]
-            canonical, identity = ent.name, ent.id
+            canonical = ent.name
         elif label in PERSON_LABELS:
             ent = _kb_person(kb, fold(text))
             canonical = ent.name if ent else text
-            identity = ent.id if ent else f"person/{slug(text)}"
         else:
-            canonical, identity = text, kb_id or f"{label.lower()}/{slug(text)}"
+            canonical = text
+        if ent is not None:
+            identity = ent.id
+        elif kb_id.startswith("place/"):
+            identity = kb_id
+        else:
+            identity = ""  # decided below, once the document's label of the name is known
         rows.append([text, label, span.start_char, end, canonical, identity, ent])
     rank = {"COACH": 3, "PLAYER": 2, "PERSON": 1}
     best: dict[str, str] = {}
-    for _, label, _, _, _, identity, _ent in rows:
-        if label in rank and rank[label] > rank.get(best.get(identity, ""), 0):
-            best[identity] = label
+    for _, label, _, _, canonical, identity, _ent in rows:
+        key = identity or fold(canonical)
+        if label in rank and rank[label] > rank.get(best.get(key, ""), 0):
+            best[key] = label
+    doc_key = hashlib.sha1(doc.text.encode("utf-8")).hexdigest()[:8]
     tags = []
-    for text, label, start, end, canonical, identity, ent in rows:
+    for row in rows:
+        text, label, start, end, canonical, identity, ent = row
+        key = identity or fold(canonical)
         if label in rank:
-            label = best[identity]
+            label = best[key]
             if ent is not None and ent.label in ("COACH", "PLAYER") and not (ent.player_too and label != "PERSON"):
                 label = ent.label
+        if not identity:
+            identity = unknown_id(canonical, sport, doc_key if key in best else None)
         tags.append(Tag(text, label, start, end, canonical, identity, ent.qid if ent else None))
     return tags
+
+
+def unknown_id(name: str, sport: str | None, doc_key: str | None = None) -> str:
+    """The id of a name the knowledge base does not know: one per full name and sport.
+
+    Never the label ("AB de Villiers" tagged ORG once and PLAYER once is one entity). A lone
+    unresolved surname of a person (`doc_key` given) is an entity of its own article only:
+    every "Jones" in the warehouse is not one person.
+    """
+    base = f"name/{slug(sport) if sport else 'any'}/{slug(name)}"
+    if doc_key and len(fold(name).split()) == 1:
+        return f"{base}/{doc_key}"
+    return base
+
+
+def _is_alias_of(kb: KnowledgeBase, text: str, entity_id: str) -> bool:
+    """Is `text` itself a name of the entity ("Lord's" of the ground, not "Klopp's" of the coach)?"""
+    return any(e.id == entity_id for e in kb.by_alias.get(fold(text), []))
 
 
 def _kb_person(kb: KnowledgeBase, folded: str) -> Entity | None:

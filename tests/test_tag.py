@@ -63,9 +63,25 @@ def test_short_forms_link_to_the_full_name(tagger):
 
 
 def test_unknown_names_get_stable_ids(tagger):
+    """One entity per full name and sport, whatever its label; a lone surname is never global."""
     a = [t for t in tagger.tag("Striker Joe Pelling scored for Arsenal.") if t.text == "Joe Pelling"]
     b = [t for t in tagger.tag("Arsenal's Joe Pelling was injured in training.") if t.text == "Joe Pelling"]
-    assert a and b and a[0].entity_id == b[0].entity_id == "person/joe-pelling"
+    assert a and b and a[0].entity_id == b[0].entity_id == "name/football/joe-pelling"
+    cricket = [t for t in tagger.tag("Joe Pelling took five wickets as England beat Australia at Lord's.")
+               if t.text == "Joe Pelling"]
+    assert cricket and cricket[0].entity_id == "name/cricket/joe-pelling"  # another sport, another man
+    one = "Kettering 2-1 Corby. Striker Jones scored twice for Kettering. Jones was superb."
+    two = "Rushden 3-0 Hinckley. Striker Jones scored twice for Rushden in the Conference."
+    ids_one = {t.entity_id for t in tagger.tag(one) if t.text == "Jones"}
+    ids_two = {t.entity_id for t in tagger.tag(two) if t.text == "Jones"}
+    assert len(ids_one) == 1 and len(ids_two) == 1 and ids_one != ids_two
+
+
+def test_an_id_never_depends_on_the_label():
+    from tasks.tag import unknown_id
+
+    assert unknown_id("AB de Villiers", "cricket") == "name/cricket/ab-de-villiers"
+    assert unknown_id("Jones", "football", "abc") != unknown_id("Jones", "football", "def")
 
 
 def test_longer_person_name_beats_a_team_alias(tagger):

@@ -22,6 +22,7 @@ from spacy.util import filter_spans
 
 from schemas.records import Article, Mention, TaggedArticle
 from tasks.kb import SPORTS_LABELS, Entity, KnowledgeBase, default_kb, fold, slug, tagger_version
+from tasks.shapes import find_shapes
 
 GENERIC = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC": "VENUE", "EVENT": "EVENT"}
 PERSON_LABELS = {"PERSON", "PLAYER", "COACH"}
@@ -256,10 +257,51 @@ class SportsContext:
             label, ent_key = self._decide(doc, span, cues, sport, sportsy, strong_ids)
             if label:
                 decided.append(Span(doc, span.start, span.end, label=label, kb_id=ent_key))
+        if sportsy:
+            decided = self._read_shapes(doc, decided, sport)
         doc.ents = decided
         doc.user_data["sport"] = sport if sportsy else None
         _link_people(doc, sportsy)
         return doc
+
+    def _read_shapes(self, doc: Doc, decided: list[Span], sport: str | None) -> list[Span]:
+        """Names labelled by the shapes of sports writing (tasks.shapes) join or replace the decided ones.
+
+        A line-up item, scorer or box-score name is a player, a side of a results line a team,
+        unless the knowledge base names something else outright ("Australia 245." is the team).
+        """
+        found = find_shapes(doc.text)
+        if not found:
+            return decided
+        known: dict[int, int] = {}  # a name the KB or the model found starting at a token: where it ends
+        for span in [*decided, *doc.spans.get("ner", [])]:
+            known.setdefault(span.start, span.end)
+        new: list[Span] = []
+        for f in found:
+            span = doc.char_span(f.start, f.end, alignment_mode="contract")
+            if span is None or not len(span):
+                continue
+            if f.shape == "result" and known.get(span.start, span.end) < span.end:
+                span = doc[span.start : known[span.start]]  # "Leyton Orient" of "Leyton Orient Scott's goal"
+            if any(self._outright(d, f.label) for d in decided if d.start < span.end and span.start < d.end):
+                continue
+            new.append(Span(doc, span.start, span.end, label=f.label, kb_id=self._shape_link(span, f.label, sport)))
+        taken = {i for span in new for i in range(span.start, span.end)}
+        kept = [d for d in decided if not taken & set(range(d.start, d.end))]
+        return sorted(filter_spans(new + kept), key=lambda span: span.start)
+
+    def _outright(self, span: Span, label: str) -> bool:
+        """Does a decided span hold against a shape's label: same label, or a KB name said in full?"""
+        if span.label_ == label:
+            return True
+        ent = self.kb.entities.get(span.kb_id_)
+        key = fold(span.text)
+        return ent is not None and key not in self.kb.places and key not in ent.weak_keys
+
+    def _shape_link(self, span: Span, label: str, sport: str | None) -> str:
+        """The KB team a results-line side names ("Rangers" of "Rangers 2-0"); people link later."""
+        teams = [e for e in self.kb.by_alias.get(fold(span.text), []) if e.label == label == "TEAM"]
+        return self._pick(teams, "TEAM", sport).id if teams else ""
 
     def _sports_evidence(self, doc: Doc, spans: list[Span]) -> float:
         """How much the text reads as sport: sport words and unambiguous sports names per 100 words.

@@ -673,14 +673,65 @@ _TAGGERS: dict[str, SportsTagger] = {}
 _TAGGERS_LOCK = threading.Lock()
 
 
+class AliasMatcher:
+    """The knowledge base's names found in a doc: an exact lookup of token runs in a dict of aliases.
+
+    Does what an EntityRuler of phrase patterns does (the longest match wins, and it overwrites the
+    statistical model's overlapping names) without tokenizing tens of thousands of patterns at start-up:
+    a name matches where its exact text starts and ends on token boundaries.
+    """
+
+    MAX_TOKENS = 12
+
+    def __init__(self) -> None:
+        self.table: dict[str, tuple[str, str]] = {}  # alias as written -> (label, folded key)
+        self.first_chars: set[str] = set()
+        self.max_len = 0
+
+    def add_patterns(self, patterns: Iterable[dict]) -> None:
+        """Add EntityRuler-style {"label", "pattern", "id"} phrase patterns (the first one of a text wins)."""
+        for p in patterns:
+            text = p["pattern"]
+            if text and text not in self.table:
+                self.table[text] = (p["label"], p["id"])
+                self.first_chars.add(text[0])
+                self.max_len = max(self.max_len, len(text))
+
+    def __call__(self, doc: Doc) -> Doc:
+        text, table, firsts, max_len = doc.text, self.table, self.first_chars, self.max_len
+        found = []
+        n = len(doc)
+        for i, tok in enumerate(doc):
+            if tok.text[0] not in firsts:
+                continue
+            start = tok.idx
+            for j in range(i, min(n, i + self.MAX_TOKENS)):
+                end = doc[j].idx + len(doc[j])
+                if end - start > max_len:
+                    break
+                hit = table.get(text[start:end])
+                if hit is not None:
+                    found.append(Span(doc, i, j + 1, label=hit[0], kb_id=hit[1]))
+        if found:
+            new = filter_spans(found)
+            kept = [e for e in doc.ents if not any(e.start < s.end and s.start < e.end for s in new)]
+            doc.ents = sorted(kept + new, key=lambda s: s.start)
+        return doc
+
+
+@Language.factory("kb_aliases", default_config={})
+def make_kb_aliases(nlp: Language, name: str) -> AliasMatcher:
+    """spaCy factory for the alias matcher (patterns are added after it is created)."""
+    return AliasMatcher()
+
+
 def build_nlp(model_name: str, kb: KnowledgeBase | None = None) -> Language:
-    """The statistical model (NER only) + knowledge-base EntityRuler + sports_context."""
+    """The statistical model (NER only) + the knowledge base's alias matcher + sports_context."""
     kb = kb or default_kb()
     nlp = spacy.load(model_name, exclude=EXCLUDED_COMPONENTS)
     nlp.add_pipe("ner_snapshot", after="ner")
-    ruler = nlp.add_pipe("entity_ruler", after="ner_snapshot", config={"overwrite_ents": True})
-    with nlp.select_pipes(enable=[]):  # patterns only need the tokenizer, not the models
-        ruler.add_patterns(kb_patterns(kb))
+    matcher = nlp.add_pipe("kb_aliases", after="ner_snapshot")
+    matcher.add_patterns(kb_patterns(kb))
     nlp.add_pipe("sports_context", last=True)
     return nlp
 

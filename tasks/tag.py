@@ -75,7 +75,14 @@ SPORT_WORDS = {
     "hockey", "athletics", "boxing", "title", "relegation", "promoted", "relegated", "transfer", "debut",
     "substitute", "substitutes", "referee", "umpire", "coached", "offense", "defense", "yards", "runs",
     "points", "rebound", "dunk", "homer", "pitch", "forwards", "winger", "knockout", "semi-finals",
+    "overs", "bowling", "batting", "spinner", "lbw", "stumps", "odi", "one-day", "wicket-keeper", "tests",
+    "seed", "atp", "wta", "doubles", "singles", "tie-break", "break-point", "quarter-finals", "squash",
 }
+# Words that politics and business share with sport ("won the race", "points", "defeat"): half weight.
+SHARED_WORDS = {"win", "wins", "won", "beat", "beaten", "victory", "defeat", "defeated", "race", "races", "points",
+                "title", "season", "seasons", "final", "club", "clubs", "team", "teams", "player", "players",
+                "captain", "pitch", "transfer", "score", "scores", "scored", "game", "games", "match", "matches",
+                "defense", "offense", "runs", "cup", "tournament", "championship", "champion", "medal", "medals"}
 SPORTY_SCORE = 1.5  # sport words + 2 per unambiguous sports name, per 100 words, that make a text sport
 TEAM_AFTER = {
     "beat", "beats", "beaten", "won", "win", "wins", "lost", "lose", "loses", "drew", "draw", "draws", "face",
@@ -310,15 +317,15 @@ class SportsContext:
         "Biden" fill world news): only strong aliases of sports entities count.
         """
         words = sum(t.is_alpha for t in doc) or 1
-        vocab = sum(t.lower_ in SPORT_WORDS for t in doc)
-        names = 0
+        vocab = sum((0.5 if t.lower_ in SHARED_WORDS else 1.0) for t in doc if t.lower_ in SPORT_WORDS | SHARED_WORDS)
+        names: set[str] = set()  # distinct names: "Brown" ten times in a piece on a senator is one
         for span in spans:
             key = span.kb_id_
             if not key or key in self.kb.places:
                 continue
-            ents = [e for e in self.kb.by_alias.get(key, []) if key not in e.weak_keys and e.label in SPORTS_LABELS]
-            names += bool(ents)
-        return (vocab + 2 * names) * 100 / words
+            if any(key not in e.weak_keys and e.label in SPORTS_LABELS for e in self.kb.by_alias.get(key, [])):
+                names.add(key)
+        return (vocab + 2 * len(names)) * 100 / words
 
     def _prefer_longer_names(self, doc: Doc, spans: list[Span | None]) -> list[Span | None]:
         """A knowledge-base match inside a longer name the statistical model found gives way to it.
@@ -402,6 +409,9 @@ class SportsContext:
             if not ents or all(e.label == "PLACE" for e in ents):
                 return place if kb_key in self.kb.places else (None, "")
             ent = self._pick([e for e in ents if e.label != "PLACE"], span.label_, sport)
+            if not sportsy and ent.label in ("TEAM", "PLAYER", "COACH") and not _said_in_full(span, ent):
+                # outside sport "Michigan", "Brown" or "Nixon" is a state, a university, a president
+                return ("PERSON", "") if ent.label != "TEAM" else place if kb_key in self.kb.places else ("ORG", "")
             if ent.label == "TEAM" and kb_key in self.kb.places and not (
                     sportsy and self._team_not_place(doc, span, cues, sportsy)):
                 return place
@@ -514,6 +524,12 @@ class SportsContext:
         if nearest == "ROLE_PLAYER" or "ROLE_PLAYER" in after_cues:
             return "PLAYER"
         return default if sportsy else "PERSON"
+
+
+def _said_in_full(span: Span, ent: Entity) -> bool:
+    """Is the mention the entity's full name of two words or more ("Kansas City Chiefs", "Tiger Woods")?"""
+    key = fold(span.text)
+    return len(span) >= 2 and key == fold(ent.name.split(" (")[0])
 
 
 def _extends_name(outer: Span, inner: Span) -> bool:

@@ -78,6 +78,18 @@ SPORT_WORDS = {
     "overs", "bowling", "batting", "spinner", "lbw", "stumps", "odi", "one-day", "wicket-keeper", "tests",
     "seed", "atp", "wta", "doubles", "singles", "tie-break", "break-point", "quarter-finals", "squash",
 }
+# Words that belong to one sport: they vote for the article's sport with its unambiguous names.
+SPORT_OF_WORD = {
+    **dict.fromkeys(["wicket", "wickets", "innings", "overs", "batsman", "bowler", "lbw", "odi", "wicket-keeper",
+                     "all-rounder", "stumps", "spinner"], "cricket"),
+    **dict.fromkeys(["fly-half", "scrum-half", "scrum", "lineout", "line-out", "flanker", "prop", "hooker",
+                     "conversion", "try-scorer"], "rugby union"),
+    **dict.fromkeys(["goalkeeper", "striker", "midfielder", "centre-back", "full-back"], "football"),
+    **dict.fromkeys(["touchdown", "touchdowns", "quarterback", "linebacker", "nfl"], "american football"),
+    **dict.fromkeys(["rebounds", "dunk", "nba", "three-pointer"], "basketball"),
+    **dict.fromkeys(["inning", "pitcher", "homer", "mlb", "rbi", "shortstop"], "baseball"),
+    **dict.fromkeys(["atp", "wta", "tie-break", "seed", "seeded"], "tennis"),
+}
 # Words that politics and business share with sport ("won the race", "points", "defeat"): half weight.
 SHARED_WORDS = {"win", "wins", "won", "beat", "beaten", "victory", "defeat", "defeated", "race", "races", "points",
                 "title", "season", "seasons", "final", "club", "clubs", "team", "teams", "player", "players",
@@ -254,7 +266,7 @@ class SportsContext:
                                                                           "PERCENT", "MONEY", "QUANTITY", "NORP",
                                                                           "LANGUAGE", "WORK_OF_ART", "LAW",
                                                                           "PRODUCT"}]
-        sport = self._doc_sport(spans)
+        sport = self._doc_sport(doc, spans)
         strong_ids = {
             e.id for s in spans for e in self.kb.by_alias.get(s.kb_id_, []) if s.kb_id_ not in e.weak_keys
         }
@@ -290,17 +302,19 @@ class SportsContext:
                 continue
             if f.shape == "result" and known.get(span.start, span.end) < span.end:
                 span = doc[span.start : known[span.start]]  # "Leyton Orient" of "Leyton Orient Scott's goal"
-            if any(self._outright(d, f.label) for d in decided if d.start < span.end and span.start < d.end):
+            if any(self._outright(d, span, f.label) for d in decided if d.start < span.end and span.start < d.end):
                 continue
             new.append(Span(doc, span.start, span.end, label=f.label, kb_id=self._shape_link(span, f.label, sport)))
+            if f.label == "PLAYER":  # a name in a line-up plays, whatever the KB says they did later
+                doc.user_data.setdefault("shape_players", set()).add(span.start_char)
         taken = {i for span in new for i in range(span.start, span.end)}
         kept = [d for d in decided if not taken & set(range(d.start, d.end))]
         return sorted(filter_spans(new + kept), key=lambda span: span.start)
 
-    def _outright(self, span: Span, label: str) -> bool:
-        """Does a decided span hold against a shape's label: same label, or a KB name said in full?"""
+    def _outright(self, span: Span, shape: Span, label: str) -> bool:
+        """Does a decided span hold against a shape's label: the same name and label, or a KB name in full?"""
         if span.label_ == label:
-            return True
+            return shape.start <= span.start and span.end <= shape.end  # not "K. Hupfer 1 goal"
         ent = self.kb.entities.get(span.kb_id_)
         key = fold(span.text)
         return ent is not None and key not in self.kb.places and key not in ent.weak_keys
@@ -352,8 +366,8 @@ class SportsContext:
             out.append(outer if outer is not None else span)
         return filter_spans([s for s in out if s is not None])
 
-    def _doc_sport(self, spans: list[Span]) -> str | None:
-        """The sport most named by unambiguous strong aliases."""
+    def _doc_sport(self, doc: Doc, spans: list[Span]) -> str | None:
+        """The sport most named by unambiguous strong aliases and the sport's own words."""
         strong: Counter[str] = Counter()
         for span in spans:
             if span.kb_id_ in self.kb.places:
@@ -362,6 +376,11 @@ class SportsContext:
             sports = {e.sport for e in ents if e.sport}
             if len(sports) == 1:
                 strong[sports.pop()] += 1
+        # a sport's own words vote too ("wickets", "fly-half"): a line-up of unknown names has no KB name
+        for token in doc:
+            voted = SPORT_OF_WORD.get(token.lower_)
+            if voted:
+                strong[voted] += 1
         # weak aliases alone never set the sport: they would vouch for themselves
         return strong.most_common(1)[0][0] if strong else None
 
@@ -636,6 +655,7 @@ def doc_tags(doc: Doc) -> list[Tag]:
         key = identity or fold(canonical)
         if label in rank and rank[label] > rank.get(best.get(key, ""), 0):
             best[key] = label
+    played = {row[5] or fold(row[4]) for row in rows if row[2] in doc.user_data.get("shape_players", ())}
     doc_key = hashlib.sha1(doc.text.encode("utf-8")).hexdigest()[:8]
     tags = []
     for row in rows:
@@ -645,6 +665,8 @@ def doc_tags(doc: Doc) -> list[Tag]:
             label = best[key]
             if ent is not None and ent.label in ("COACH", "PLAYER") and not (ent.player_too and label != "PERSON"):
                 label = ent.label
+            if key in played:
+                label = "PLAYER"
         if not identity:
             identity = unknown_id(canonical, sport, doc_key if key in best else None)
         tags.append(Tag(text, label, start, end, canonical, identity, ent.qid if ent else None))

@@ -9,6 +9,7 @@ mention to one canonical entity.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -358,6 +359,10 @@ class SportsContext:
                 out.append(span)
                 continue
             key = span.kb_id_
+            if len(span) >= 2 and any(e.label in PERSON_LABELS and key not in e.weak_keys
+                                      for e in self.kb.by_alias.get(key, [])):
+                out.append(span)  # "Thierry Henry" stays whole inside the model's "Thierry Henry He"
+                continue
             weakish = key in self.kb.places or all(key in e.weak_keys for e in self.kb.by_alias.get(key, []))
             outer = next((n for n in ner if n.start <= span.start and span.end <= n.end and len(n) > len(span)
                           and (n.label_ == "PERSON" or weakish or _extends_name(n, span))
@@ -397,11 +402,12 @@ class SportsContext:
         if not weak:
             return strong
         nxt = doc[span.end] if span.end < len(doc) else None
-        if nxt is not None and nxt.is_title and nxt.is_alpha and not nxt.is_sent_start:
+        fixture = _in_fixture(doc, span)  # "Derby v Wigan", "Swindon/Notts Co", "Rangers 2-0": a side
+        if nxt is not None and nxt.is_title and nxt.is_alpha and not nxt.is_sent_start and not fixture:
             return strong
         named = [e for e in weak if e.id in strong_ids]
         if not named and sport:
-            of_sport = [e for e in weak if e.sport == sport and key not in e.strict_keys]
+            of_sport = [e for e in weak if e.sport == sport and (fixture or key not in e.strict_keys)]
             named = of_sport if len(of_sport) == 1 else []
         return strong + named
 
@@ -543,6 +549,16 @@ class SportsContext:
         if nearest == "ROLE_PLAYER" or "ROLE_PLAYER" in after_cues:
             return "PLAYER"
         return default if sportsy else "PERSON"
+
+
+FIXTURE_JOINS = {"v", "vs", "vs.", "v.", "/"}
+SCORE_RE = re.compile(r"^\d{1,3}[-–]\d{1,3}$")
+
+
+def _in_fixture(doc: Doc, span: Span) -> bool:
+    """Is the span a side of a fixture or result: next to "v", a "/" of two sides, or a score?"""
+    near = [doc[i].text.lower() for i in (span.start - 1, span.end) if 0 <= i < len(doc)]
+    return any(t in FIXTURE_JOINS or SCORE_RE.match(t) for t in near)
 
 
 def _said_in_full(span: Span, ent: Entity) -> bool:

@@ -472,6 +472,8 @@ class SportsContext:
             return False
         if first.is_upper and len(first) > 3 and nxt is not None and nxt.text in {"(", ",", ":"}:
             return False
+        if _in_fixture(doc, span):
+            return True  # "Leeds v Wigan", "Stockport/Swansea": sides, whatever follows in a run-on list
         if "ALL_OF" in cues.get(span.start - 2, set()):
             return False
         if prev is not None and prev.text == "(" and nxt is not None and nxt.text == ")":

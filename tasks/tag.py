@@ -553,6 +553,18 @@ class SportsContext:
         return default if sportsy else "PERSON"
 
 
+# Nationalities written before a name ("Briton Hayley Yelling"): words of the language, not names.
+DEMONYMS = {
+    "Briton", "Scot", "Welshman", "Welshwoman", "Englishman", "Englishwoman", "Irishman", "Irishwoman", "Kiwi",
+    "Aussie", "American", "Australian", "Canadian", "Kenyan", "Ethiopian", "Nigerian", "Ghanaian", "Jamaican",
+    "French", "Frenchman", "German", "Spaniard", "Italian", "Portuguese", "Dutchman", "Belgian", "Swiss", "Swede",
+    "Norwegian", "Dane", "Finn", "Russian", "Ukrainian", "Pole", "Czech", "Croat", "Serb", "Greek", "Turk",
+    "Brazilian", "Argentine", "Argentinian", "Uruguayan", "Colombian", "Mexican", "Chilean", "Japanese", "Chinese",
+    "Korean", "Indian", "Pakistani", "Sri", "Bangladeshi", "Zimbabwean", "Moroccan", "Egyptian", "Cameroonian",
+    "Senegalese", "Ivorian", "Austrian", "Hungarian", "Romanian", "Bulgarian", "Slovak", "Slovenian", "Icelander",
+    "Zealander", "Israeli", "Iranian", "Samoan", "Fijian", "Tongan", "Georgian", "Venezuelan", "Peruvian",
+}
+INITIALS = re.compile(r"^(?:[A-Z]{1,3}|(?:[A-Z]\.[ ]?){1,3})[ ][A-Z]")  # "M Ntini", "AG Prince", "K. Hupfer"
 FIXTURE_JOINS = {"v", "vs", "vs.", "v.", "/"}
 SCORE_RE = re.compile(r"^\d{1,3}[-–]\d{1,3}$")
 
@@ -594,6 +606,8 @@ def _trim(span: Span) -> Span | None:
     while end > start and (doc[end - 1].like_num or doc[end - 1].is_punct) and span.label_ == "PERSON":
         end -= 1  # "Elena Bovina 6-1": the score is not part of the name
     label = span.label_
+    if label == "PERSON" and end - start >= 3 and doc[start].text in DEMONYMS:
+        start += 1  # "Briton Hayley Yelling", "Kenyan Alice Timbilil": the nationality is not the name
     # "Striker Joe Pelling", "Coach Andy Reid": the role word is context, not part of the name
     if not (span.kb_id_ or span.id_) and end - start >= 2 and doc[start].lower_ in ROLE_WORDS:
         start += 1
@@ -604,10 +618,23 @@ def _trim(span: Span) -> Span | None:
 
 
 def _link_people(doc: Doc, sportsy: bool) -> None:
-    """Short forms take the label and identity of a full name used in the same text."""
+    """Short forms take the label and identity of a full name used in the same text.
+
+    A two- or three-word name the model called an organisation is a person when the text uses its
+    surname for a person elsewhere ("Makhaya Ntini" and the scorecard's "M Ntini").
+    """
+    surnames = Counter(fold(s.text).split()[-1] for s in doc.ents if s.label_ in PERSON_LABELS)
+    relabelled = []
+    for span in doc.ents:
+        words = fold(span.text).split()
+        if (span.label_ == "ORG" and not span.kb_id_ and 2 <= len(words) <= 3 and all(t.is_title for t in span)
+                and not set(words) & BODY_WORDS and surnames[words[-1]] >= 1 and sportsy):
+            span = Span(doc, span.start, span.end, label="PLAYER")
+        relabelled.append(span)
+    doc.ents = relabelled
     full: dict[str, Span] = {}
     for span in doc.ents:
-        if span.label_ in PERSON_LABELS and len(span) >= 2:
+        if span.label_ in PERSON_LABELS and len(span) >= 2 and not INITIALS.match(span.text):
             full.setdefault(fold(span.text), span)
     if not full:
         return
@@ -621,6 +648,9 @@ def _link_people(doc: Doc, sportsy: bool) -> None:
     for span in doc.ents:
         key = fold(span.text)
         targets = by_part.get(key, []) if key not in full else []
+        if INITIALS.match(span.text):  # a scorecard's "M Ntini", "AG Prince": the full name with that initial
+            first, _, rest = key.partition(" ")
+            targets = [t for t in by_part.get(rest, []) if fold(t.text)[0] == first[0]]
         if len(targets) == 1 and span.label_ in {"PERSON", "PLAYER", "COACH", "ORG", "PLACE"}:
             target = targets[0]
             new.append(Span(doc, span.start, span.end, label=target.label_, kb_id=f"~{fold(target.text)}"))

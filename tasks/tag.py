@@ -281,6 +281,7 @@ class SportsContext:
             decided = self._read_shapes(doc, decided, sport)
         doc.ents = decided
         doc.user_data["sport"] = sport if sportsy else None
+        _sign_offs(doc)
         _link_people(doc, sportsy)
         return doc
 
@@ -615,6 +616,23 @@ def _trim(span: Span) -> Span | None:
     if start >= end:
         return None
     return Span(doc, start, end, label=label, kb_id=span.kb_id_ or span.id_)
+
+
+def _sign_offs(doc: Doc) -> None:
+    """A name alone on its line, or after "By", signs a letter or an article: a person, not a player.
+
+    ("Gary Bolen" over "Monterey" under a reader's letter, "By Helene Elliott" over a column.)
+    """
+    text, new = doc.text, []
+    for span in doc.ents:
+        if span.label_ in PERSON_LABELS:
+            start = text.rfind("\n", 0, span.start_char) + 1
+            end = text.find("\n", span.end_char)
+            line = text[start : end if end >= 0 else len(text)].strip()
+            if "\n" in text and (line == span.text or re.fullmatch(rf"[Bb]y {re.escape(span.text)},?", line)):
+                span = Span(doc, span.start, span.end, label="PERSON", kb_id=span.kb_id_)
+        new.append(span)
+    doc.ents = new
 
 
 def _link_people(doc: Doc, sportsy: bool) -> None:

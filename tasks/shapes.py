@@ -40,6 +40,13 @@ RECORD = re.compile(rf"^(?P<name>{NAME})[ ]\((?:\d{{1,2}}(?:-\d{{1,2}}){{1,2}}|N
 LINESCORE = re.compile(rf"^(?P<name>{NAME})(?:[ ]\d{{1,3}}){{2,}}[ ]*[—–-]+[ ]*\d{{1,3}}[ ]*$", re.M)
 # results lines: "Chelsea 2-1 Arsenal", "Palm Bay d. Rockledge 70-44" (a line of its own, or a headline)
 RESULT = re.compile(rf"{START}(?P<a>{NAME})[ ](?:\d{{1,3}}[-–]\d{{1,3}}|d\.|def\.)[ ](?P<b>{NAME})", re.M)
+# competitions: a capitalised name ending in a competition word ("Mid-American Conference", "SAP Open",
+# "Great Edinburgh International Cross Country"), "the Championship" mid-sentence, an NFL division
+COMP_HEAD = (r"(?:Cup|Championships?|League|Conference|Open|Tour|Marathon|Trophy|Series|Games|Classic|Grand[ ]Prix"
+             r"|Tournament|Cross[ ]Country|Masters|Invitational|Shield|Premiership|Division)")
+COMPETITION = re.compile(rf"(?:(?P<named>(?:{CAPWORD}[ ]){{1,5}}{COMP_HEAD})"
+                         r"|(?<=\bthe[ ])(?P<the>Championship|Conference|Premiership))\b"
+                         rf"|(?P<division>\b(?:AFC|NFC)(?:[ ](?:East|West|North|South))?\b)")
 # sentence-opening words that run a headline into the text: "Leyton Orient An early goal ..."
 OPENERS = {"A", "An", "The", "In", "On", "At", "After", "But", "And", "It", "He", "She", "They", "His", "Her",
            "Their", "This", "That", "With", "When", "As", "For", "Two", "Three", "First", "Second", "Subs", "By"}
@@ -103,6 +110,14 @@ def find_shapes(text: str) -> list[Found]:
         for m in regex.finditer(text):
             name = _name(text, m.start("name"), m.end("name"), label, shape)
             found += [name] if name else []
+    for m in COMPETITION.finditer(text):
+        group = next(g for g in ("named", "the", "division") if m.group(g))
+        start = m.start(group)
+        words = text[start : m.end(group)].split(" ")
+        for i, word in enumerate(words[:-1]):  # "The Mid-American Conference", "Spain's Davis Cup"
+            if word in OPENERS or word.endswith(("'s", "’s", "s'")):
+                start = m.start(group) + len(" ".join(words[: i + 1])) + 1
+        found.append(Found(start, m.end(group), "COMPETITION", "competition"))
     for m in RESULT.finditer(text):
         for side in ("a", "b"):
             name = _name(text, m.start(side), m.end(side), "TEAM", "result")

@@ -163,10 +163,16 @@ class SportsTagger:
         with self._lock, self.nlp.memory_zone():
             for want, disable in ((True, []), (False, ["ner"])):
                 idx = [i for i, e in enumerate(english) if e is want]
-                docs = self.nlp.pipe((texts[i] for i in idx), batch_size=batch_size, disable=disable)
+                docs = self.nlp.pipe((self._make_doc(texts[i], want) for i in idx), batch_size=batch_size,
+                                     disable=disable)
                 for i, doc in zip(idx, docs, strict=True):
                     tags[i] = doc_tags(doc)
         yield from tags
+
+    def _make_doc(self, text: str, english: bool) -> Doc:
+        doc = self.nlp.make_doc(text)
+        doc.user_data["english"] = english  # the English shapes of sports writing read English only
+        return doc
 
     def tag(self, text: str) -> list[Tag]:
         """Tag one text."""
@@ -277,7 +283,7 @@ class SportsContext:
             label, ent_key = self._decide(doc, span, cues, sport, sportsy, strong_ids)
             if label:
                 decided.append(Span(doc, span.start, span.end, label=label, kb_id=ent_key))
-        if sportsy:
+        if sportsy and doc.user_data.get("english", True):
             decided = self._read_shapes(doc, decided, sport)
         doc.ents = decided
         doc.user_data["sport"] = sport if sportsy else None
@@ -654,8 +660,6 @@ def _link_people(doc: Doc, sportsy: bool) -> None:
     for span in doc.ents:
         if span.label_ in PERSON_LABELS and len(span) >= 2 and not INITIALS.match(span.text):
             full.setdefault(fold(span.text), span)
-    if not full:
-        return
     by_part: dict[str, list[Span]] = {}
     for span in full.values():
         words = fold(span.text).split()
@@ -674,7 +678,10 @@ def _link_people(doc: Doc, sportsy: bool) -> None:
             new.append(Span(doc, span.start, span.end, label=target.label_, kb_id=f"~{fold(target.text)}"))
         else:
             new.append(span)
-    doc.ents = new
+    # one name, one reading: "Hallworth" of the line-up is the "Hallworth" the model called an ORG
+    role = {fold(s.text): s.label_ for s in new if s.label_ in ("PLAYER", "COACH")}
+    doc.ents = [Span(doc, s.start, s.end, label=role[fold(s.text)], kb_id=s.kb_id_)
+                if s.label_ in ("ORG", "PERSON") and not s.kb_id_ and fold(s.text) in role else s for s in new]
 
 
 def doc_tags(doc: Doc) -> list[Tag]:

@@ -264,3 +264,40 @@ def stats(kb: KnowledgeBase) -> dict[str, dict[str, int]]:
         for what, value in (("label", ent.label), ("sport", ent.sport or "-"), ("source", ent.source)):
             out[what][value] = out[what].get(value, 0) + 1
     return {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in out.items()}
+
+
+def _years(years: str | None) -> tuple[int | None, int | None]:
+    """"2009-" -> (2009, None); "1980-2022" -> (1980, 2022); "2018" -> (2018, 2018)."""
+    if not years:
+        return None, None
+    first, _, last = years.partition("-")
+    start = int(first) if first.strip().isdigit() else None
+    if not _:
+        return start, start
+    return start, int(last) if last.strip().isdigit() else None
+
+
+def coaching_spells(kb: KnowledgeBase) -> list[tuple[str, str, int | None, int | None, str, str, str]]:
+    """(coach id, team id, start year, end year, coach name, team name, source) for every known coach.
+
+    A spell the knowledge base records team by team (World Cup managers) is taken as it is. A curated
+    coach has one range of years for the role: its end belongs to the first team listed (the current
+    or last one), its start too when that is the only team; other years are unknown (None). An end
+    year of None on the first team means "to date".
+    """
+    rows = []
+    for ent in kb.entities.values():
+        if ent.label != "COACH":
+            continue
+        spells = list(ent.spells)
+        covered = {t for t, _, _ in spells}
+        start, end = _years(ent.years)
+        rest = [t for t in ent.teams if t not in covered]
+        for i, team in enumerate(rest):
+            # the role's first year is the first team's only when it is the only team
+            spells.append((team, start if len(ent.teams) == 1 else None, end) if i == 0 and not covered
+                          else (team, None, None))
+        for team, first, last in spells:
+            if team in kb.entities:
+                rows.append((ent.id, team, first, last, ent.name, kb.entities[team].name, ent.source))
+    return sorted(set(rows), key=lambda r: (r[0], r[1], r[2] or 0))

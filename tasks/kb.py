@@ -21,9 +21,10 @@ KB_LABELS = (*SPORTS_LABELS, "PLACE", "ORG")  # ORG: governing bodies and other 
 @lru_cache(maxsize=65536)  # called for every span of every article: names repeat
 def fold(text: str) -> str:
     """Case-, accent- and punctuation-insensitive key for a name."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = text.replace("’", "'")
+    if not text.isascii():  # most names are plain ASCII: skip the Unicode work for them
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c)).replace("’", "'")
+    text = text.casefold()
     text = re.sub(r"[^\w\s']", " ", text)
     return " ".join(text.split())
 
@@ -148,6 +149,15 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
     and it gains the generated qid, missing fields and the aliases no other entity of its label and
     sport claims. Other generated entities are added, minus aliases a curated entity claims.
     """
+    squashed: dict[str, str] = {}
+
+    def _squash(name: str) -> str:
+        """A looser key for telling two spellings of one name apart ("Arsenal F.C." = "Arsenal FC")."""
+        key = squashed.get(name)
+        if key is None:
+            key = squashed[name] = fold(name).replace(" ", "")
+        return key
+
     by_qid = {e.qid: e.id for e in entities.values() if e.qid}
     by_name: dict[tuple[str, str | None, str], list[str]] = {}
     for ent in entities.values():
@@ -181,8 +191,12 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
             # a namesake of a curated entity: the qualified title is never matched, the bare name is weak
             name = f"{name} ({gen.country or gen.city or gen.source})"
         keep = tuple(a for a in gen.aliases if a != gen.name and (gen.label, gen.sport, fold(a)) not in claimed)
+        if new_id == gen.id and name == gen.name and len(keep) == len(gen.aliases) - 1:
+            added.append(gen)  # nothing to change (most people): no copy
+            continue
+        kept = {fold(k) for k in keep}
         weak = tuple(dict.fromkeys(a for a in (*gen.weak, *([gen.name] if name != gen.name else []))
-                                   if fold(a) not in {fold(k) for k in keep}))
+                                   if fold(a) not in kept))
         added.append(replace(gen, id=new_id, name=name, aliases=(name, *keep), weak=weak))
     for ent in added:
         entities[ent.id] = ent
@@ -190,12 +204,8 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
         if ent.source != "curated" and (ent.teams or ent.spells):
             teams = tuple(t for t in (renamed.get(t, t) for t in ent.teams) if t in entities)
             spells = tuple((renamed.get(t, t), a, b) for t, a, b in ent.spells if renamed.get(t, t) in entities)
-            entities[ent_id] = replace(ent, teams=teams, spells=spells)
-
-
-def _squash(name: str) -> str:
-    """A looser key for telling two spellings of one name apart ("Arsenal F.C." = "Arsenal FC")."""
-    return fold(name).replace(" ", "")
+            if teams != ent.teams or spells != ent.spells:
+                entities[ent_id] = replace(ent, teams=teams, spells=spells)
 
 
 def _same_country(a: Entity, b: Entity) -> bool:

@@ -141,6 +141,7 @@ def main() -> int:
     eval_tagging()
     eval_tag_precision(SHARED, OUT)
     eval_speed()
+    __import__("eval_kb").eval_kb()  # eval/eval_kb.py: KB size, build time, RSS, non-sport pages
     return 0
 
 

@@ -21,9 +21,10 @@ KB_LABELS = (*SPORTS_LABELS, "PLACE", "ORG")  # ORG: governing bodies and other 
 @lru_cache(maxsize=65536)  # called for every span of every article: names repeat
 def fold(text: str) -> str:
     """Case-, accent- and punctuation-insensitive key for a name."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = text.replace("’", "'")
+    if not text.isascii():  # most names are plain ASCII: skip the Unicode work for them
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c)).replace("’", "'")
+    text = text.casefold()
     text = re.sub(r"[^\w\s']", " ", text)
     return " ".join(text.split())
 
@@ -148,6 +149,15 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
     and it gains the generated qid, missing fields and the aliases no other entity of its label and
     sport claims. Other generated entities are added, minus aliases a curated entity claims.
     """
+    squashed: dict[str, str] = {}
+
+    def _squash(name: str) -> str:
+        """A looser key for telling two spellings of one name apart ("Arsenal F.C." = "Arsenal FC")."""
+        key = squashed.get(name)
+        if key is None:
+            key = squashed[name] = fold(name).replace(" ", "")
+        return key
+
     by_qid = {e.qid: e.id for e in entities.values() if e.qid}
     by_name: dict[tuple[str, str | None, str], list[str]] = {}
     for ent in entities.values():
@@ -181,8 +191,12 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
             # a namesake of a curated entity: the qualified title is never matched, the bare name is weak
             name = f"{name} ({gen.country or gen.city or gen.source})"
         keep = tuple(a for a in gen.aliases if a != gen.name and (gen.label, gen.sport, fold(a)) not in claimed)
+        if new_id == gen.id and name == gen.name and len(keep) == len(gen.aliases) - 1:
+            added.append(gen)  # nothing to change (most people): no copy
+            continue
+        kept = {fold(k) for k in keep}
         weak = tuple(dict.fromkeys(a for a in (*gen.weak, *([gen.name] if name != gen.name else []))
-                                   if fold(a) not in {fold(k) for k in keep}))
+                                   if fold(a) not in kept))
         added.append(replace(gen, id=new_id, name=name, aliases=(name, *keep), weak=weak))
     for ent in added:
         entities[ent.id] = ent
@@ -190,12 +204,8 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
         if ent.source != "curated" and (ent.teams or ent.spells):
             teams = tuple(t for t in (renamed.get(t, t) for t in ent.teams) if t in entities)
             spells = tuple((renamed.get(t, t), a, b) for t, a, b in ent.spells if renamed.get(t, t) in entities)
-            entities[ent_id] = replace(ent, teams=teams, spells=spells)
-
-
-def _squash(name: str) -> str:
-    """A looser key for telling two spellings of one name apart ("Arsenal F.C." = "Arsenal FC")."""
-    return fold(name).replace(" ", "")
+            if teams != ent.teams or spells != ent.spells:
+                entities[ent_id] = replace(ent, teams=teams, spells=spells)
 
 
 def _same_country(a: Entity, b: Entity) -> bool:
@@ -264,3 +274,40 @@ def stats(kb: KnowledgeBase) -> dict[str, dict[str, int]]:
         for what, value in (("label", ent.label), ("sport", ent.sport or "-"), ("source", ent.source)):
             out[what][value] = out[what].get(value, 0) + 1
     return {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in out.items()}
+
+
+def _years(years: str | None) -> tuple[int | None, int | None]:
+    """"2009-" -> (2009, None); "1980-2022" -> (1980, 2022); "2018" -> (2018, 2018)."""
+    if not years:
+        return None, None
+    first, _, last = years.partition("-")
+    start = int(first) if first.strip().isdigit() else None
+    if not _:
+        return start, start
+    return start, int(last) if last.strip().isdigit() else None
+
+
+def coaching_spells(kb: KnowledgeBase) -> list[tuple[str, str, int | None, int | None, str, str, str]]:
+    """(coach id, team id, start year, end year, coach name, team name, source) for every known coach.
+
+    A spell the knowledge base records team by team (World Cup managers) is taken as it is. A curated
+    coach has one range of years for the role: its end belongs to the first team listed (the current
+    or last one), its start too when that is the only team; other years are unknown (None). An end
+    year of None on the first team means "to date".
+    """
+    rows = []
+    for ent in kb.entities.values():
+        if ent.label != "COACH":
+            continue
+        spells = list(ent.spells)
+        covered = {t for t, _, _ in spells}
+        start, end = _years(ent.years)
+        rest = [t for t in ent.teams if t not in covered]
+        for i, team in enumerate(rest):
+            # the role's first year is the first team's only when it is the only team
+            spells.append((team, start if len(ent.teams) == 1 else None, end) if i == 0 and not covered
+                          else (team, None, None))
+        for team, first, last in spells:
+            if team in kb.entities:
+                rows.append((ent.id, team, first, last, ent.name, kb.entities[team].name, ent.source))
+    return sorted(set(rows), key=lambda r: (r[0], r[1], r[2] or 0))

@@ -193,6 +193,10 @@ class SportsTagger:
                     end_char=t.end,
                     wikidata_id=ent.qid if ent else None,
                     aliases=ent.aliases if ent else (),
+                    source=ent.source if ent else None,
+                    sport=ent.sport if ent else None,
+                    league=ent.league if ent else None,
+                    country=ent.country if ent else None,
                 )
             )
         return tuple(out)
@@ -792,35 +796,36 @@ class AliasMatcher:
     a name matches where its exact text starts and ends on token boundaries.
     """
 
-    MAX_TOKENS = 12
-
     def __init__(self) -> None:
         self.table: dict[str, tuple[str, str]] = {}  # alias as written -> (label, folded key)
-        self.first_chars: set[str] = set()
-        self.max_len = 0
+        # every alias cut where a token may end ("St. James' Park" -> "St", "St.", "St. James", ...): a
+        # run of tokens that is no alias's beginning stops the search after one look-up
+        self.prefixes: set[str] = set()
 
     def add_patterns(self, patterns: Iterable[dict]) -> None:
         """Add EntityRuler-style {"label", "pattern", "id"} phrase patterns (the first one of a text wins)."""
         for p in patterns:
             text = p["pattern"]
-            if text and text not in self.table:
-                self.table[text] = (p["label"], p["id"])
-                self.first_chars.add(text[0])
-                self.max_len = max(self.max_len, len(text))
+            if not text or text in self.table:
+                continue
+            self.table[text] = (p["label"], p["id"])
+            for i in range(1, len(text)):
+                if not (text[i].isalnum() and text[i - 1].isalnum()):
+                    self.prefixes.add(text[:i].rstrip())
+            self.prefixes.add(text)
 
     def __call__(self, doc: Doc) -> Doc:
-        text, table, firsts, max_len = doc.text, self.table, self.first_chars, self.max_len
+        text, table, prefixes = doc.text, self.table, self.prefixes
+        bounds = [(t.idx, t.idx + len(t.text)) for t in doc]
         found = []
-        n = len(doc)
-        for i, tok in enumerate(doc):
-            if tok.text[0] not in firsts:
-                continue
-            start = tok.idx
-            for j in range(i, min(n, i + self.MAX_TOKENS)):
-                end = doc[j].idx + len(doc[j])
-                if end - start > max_len:
+        n = len(bounds)
+        for i in range(n):
+            start = bounds[i][0]
+            for j in range(i, n):
+                piece = text[start : bounds[j][1]]
+                if piece not in prefixes:
                     break
-                hit = table.get(text[start:end])
+                hit = table.get(piece)
                 if hit is not None:
                     found.append(Span(doc, i, j + 1, label=hit[0], kb_id=hit[1]))
         if found:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pressbox.kbbuild import cbbpy, chadwick, fjelstul, international, nba, openfootball
-from pressbox.kbbuild.common import US_STATES, ordered, read_text
+from pressbox.kbbuild.common import US_STATES, is_weak_name, ordered, read_text
 from tasks.kb import KB_DIR, fold, slug
 
 GENERATED_DIR = KB_DIR / "generated"
@@ -66,6 +66,9 @@ def collect(sources: Path) -> dict[str, list[dict]]:
             key = (rec["label"], rec.get("sport"), fold(rec["name"]), None if person else rec.get("country"))
             if key in seen:
                 continue  # the same entity from an earlier record or source
+            if not person and is_weak_name(rec["name"], places):
+                _name_outright(rec, places)  # "Brown" (a club in Argentina) is also a colour and a name
+                key = (rec["label"], rec.get("sport"), fold(rec["name"]), rec.get("country"))
             if not person and key[:3] in named and rec.get("country"):
                 # another club of the same name elsewhere: "Generali Arena (Austria)", the bare name weak
                 rec["weak"] = [rec["name"], *rec.get("weak", [])]
@@ -89,6 +92,24 @@ def collect(sources: Path) -> dict[str, list[dict]]:
     _resolve_references(by_file, ids, renamed)
     _weaken_shared_aliases(by_file)
     return by_file
+
+
+def _name_outright(rec: dict, places: set[str]) -> None:
+    """Give an entity whose name is one word or a place a name that cannot be read as something else.
+
+    Its longest strong alias becomes the name ("Club Atlético Brown"), else the name is qualified by
+    the country ("Brown (Argentina)", a form never matched in text); the bare name turns weak.
+    """
+    fuller = [a for a in rec.get("aliases", []) if not is_weak_name(a, places)]
+    bare = rec["name"]
+    if fuller:
+        rec["name"] = max(fuller, key=lambda a: (len(a), a))
+        rec["aliases"] = [a for a in rec["aliases"] if a != rec["name"]]
+    elif rec.get("country") or rec.get("city"):
+        rec["name"] = f"{bare} ({rec.get('country') or rec.get('city')})"
+    else:
+        return
+    rec["weak"] = [bare, *[w for w in rec.get("weak", []) if w != bare]]
 
 
 def _resolve_references(by_file: dict[str, list[dict]], ids: set[str], renamed: dict[str, str]) -> None:

@@ -6,8 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from pressbox.kbbuild.common import US_STATES, is_acronym, read_text, record
-from tasks.kb import fold
+from pressbox.kbbuild.common import is_acronym, read_text, record
 
 SOURCE = "cbbpy"
 
@@ -21,7 +20,6 @@ def latest_season(path: Path) -> list[dict[str, str]]:
 
 def build(root: Path, places: set[str]) -> list[dict]:
     """TEAM records for programmes ("UCLA Bruins", short name "UCLA"); COMPETITION records for conferences."""
-    states = {fold(s) for s in US_STATES}
     teams: dict[str, dict[str, str]] = {}
     for name in ("mens_team_map.csv", "womens_team_map.csv"):
         for row in latest_season(root / name):
@@ -29,9 +27,10 @@ def build(root: Path, places: set[str]) -> list[dict]:
     out = []
     for full, row in sorted(teams.items()):
         short = row["location"]
-        # a school named like a place or a plain word ("Iowa", "Duke", "Liberty") needs the text's support;
-        # an abbreviation or a longer school name ("UCLA", "Boise State") is safe on its own
-        weak = fold(short) in states or fold(short) in places or (len(short.split()) == 1 and not is_acronym(short))
+        # only an abbreviation ("UCLA", "UConn") names the school outright; a school named like a state,
+        # a town or a word ("Iowa", "Michigan State", "Duke") also names other things and needs the
+        # text's support (political news names states, and "Michigan State" is a university too)
+        weak = not is_acronym(short)
         names = [n for n in (short,) if n and n != full]
         out.append(record("TEAM", full, SOURCE, "team", sport="basketball", country="United States",
                           league=row["conference"], aliases=[] if weak else names, weak=names if weak else []))

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from pressbox.kbbuild.common import read_text, record
+from pressbox.kbbuild.common import read_text, record, year_span
 
 SOURCE = "international_results"
 RECENT = "2018-01-01"  # teams, tournaments and scorers seen since then are the ones news still names
@@ -48,5 +48,5 @@ def build(root: Path, places: set[str]) -> list[dict]:
             scorers[row["scorer"]] = (min(first[0], row["date"]), max(first[1], row["date"]), row["team"])
     for name, (first, last, team) in sorted(scorers.items()):
         out.append(record("PLAYER", name, SOURCE, "person", sport="football", country=team,
-                          teams=[team_id(team)], years=f"{first[:4]}-{last[:4]}"))
+                          teams=[team_id(team)], years=year_span(first[:4], last[:4])))
     return out

@@ -555,6 +555,9 @@ class SportsContext:
                 break
             after_cues |= cues.get(i, set())
         nearest = max(window.items(), key=lambda kv: kv[1])[0] if window else None
+        owner = doc[span.end : span.end + 2]  # "Brian Kerr's side", "Martin Allen's team": whose side it is
+        if len(owner) == 2 and owner[0].text in ("'s", "’s") and owner[1].lower_ in SIDE_WORDS:
+            return "COACH"
         if nearest == "ROLE_COACH" or (nearest is None and "ROLE_COACH" in after_cues):
             return "COACH"
         if nearest == "ROLE_OTHER" or (nearest is None and "ROLE_OTHER" in after_cues):
@@ -564,6 +567,7 @@ class SportsContext:
         return default if sportsy else "PERSON"
 
 
+SIDE_WORDS = {"side", "team", "squad", "men", "charges", "troops"}
 # Nationalities written before a name ("Briton Hayley Yelling"): words of the language, not names.
 DEMONYMS = {
     "Briton", "Scot", "Welshman", "Welshwoman", "Englishman", "Englishwoman", "Irishman", "Irishwoman", "Kiwi",

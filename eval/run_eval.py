@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from eval_matches import eval_matches
+from eval_tag_precision import eval_tag_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -139,10 +140,12 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     eval_extraction()
     eval_tagging()
+    eval_tag_precision(SHARED, OUT)
     eval_speed()
     __import__("eval_quotes").eval_quotes(SHARED)
     eval_matches()
     __import__("eval_stories").eval_stories()  # eval/eval_stories.py: dev clusters, BBC near-duplicates, cost
+    __import__("eval_kb").eval_kb()  # eval/eval_kb.py: KB size, build time, RSS, non-sport pages
     return 0
 
 

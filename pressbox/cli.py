@@ -583,6 +583,57 @@ def status(
 
 
 DEMO_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"
+kb_app = typer.Typer(help="The sports knowledge base: build it from open data, look a name up, count it.",
+                     no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+
+@kb_app.command("build")
+def kb_build(
+    sources: Annotated[Path, typer.Option("--sources", help="Folder of the open data sets.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write (default: pressbox/kb/generated).")] = None,
+) -> None:
+    """Import the open data sets into the generated knowledge-base files (same input, same bytes).
+
+    Example: pressbox kb build --sources ../shared/kb-sources
+    """
+    from pressbox.kbbuild import GENERATED_DIR, build_kb
+
+    try:
+        counts = build_kb(sources, out or GENERATED_DIR)
+    except FileNotFoundError as exc:
+        console.print(f"error: {exc}")
+        raise typer.Exit(2) from None
+    _print_table(["file", "entities"], sorted(counts.items()), f"written to {out or GENERATED_DIR}")
+
+
+@kb_app.command("lookup")
+def kb_lookup(name: Annotated[str, typer.Argument(help="A name as written in text.")]) -> None:
+    """Show what a name resolves to and why: each candidate's id, label, sport, source, qid and alias kind.
+
+    Example: pressbox kb lookup "Iowa"
+    """
+    from tasks.kb import default_kb, lookup
+
+    rows = lookup(default_kb(), name)
+    if not rows:
+        console.print(f"{name!r}: not in the knowledge base (the statistical model alone decides)")
+        return
+    cols = ["id", "label", "name", "sport", "source", "qid", "alias"]
+    _print_table(cols, [tuple(r[c] for c in cols) for r in rows], f"{name!r}: alias = name/alias (strong), "
+                 "weak (needs the text's support), strict (only when named outright)")
+
+
+@kb_app.command("stats")
+def kb_stats() -> None:
+    """Count the knowledge base's entities by label, sport and source.
+
+    Example: pressbox kb stats
+    """
+    from tasks.kb import default_kb, stats
+
+    for what, counts in stats(default_kb()).items():
+        _print_table([what, "entities"], list(counts.items()), f"entities by {what}")
 
 
 if __name__ == "__main__":

@@ -135,6 +135,11 @@ class Mention:
     end_char: int
     wikidata_id: str | None = None
     aliases: tuple[str, ...] = field(default=())
+    # from the knowledge base entity (None for a name it does not know)
+    source: str | None = None
+    sport: str | None = None
+    league: str | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ import importlib.metadata
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 
-RULES_VERSION = "2"  # bump when the rules in tasks/tag.py change what they tag
+RULES_VERSION = "3"  # bump when the rules in tasks/tag.py change what they tag
 KB_DIR = Path(__file__).resolve().parent.parent / "pressbox" / "kb"
+GENERATED = "generated"  # the sub-folder `pressbox kb build` writes; the curated files above it win
 SPORTS_LABELS = ("TEAM", "COACH", "PLAYER", "COMPETITION", "VENUE")
 KB_LABELS = (*SPORTS_LABELS, "PLACE", "ORG")  # ORG: governing bodies and other non-team organisations
 
@@ -20,9 +21,10 @@ KB_LABELS = (*SPORTS_LABELS, "PLACE", "ORG")  # ORG: governing bodies and other 
 @lru_cache(maxsize=65536)  # called for every span of every article: names repeat
 def fold(text: str) -> str:
     """Case-, accent- and punctuation-insensitive key for a name."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = text.replace("’", "'")
+    if not text.isascii():  # most names are plain ASCII: skip the Unicode work for them
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c)).replace("’", "'")
+    text = text.casefold()
     text = re.sub(r"[^\w\s']", " ", text)
     return " ".join(text.split())
 
@@ -49,6 +51,10 @@ class Entity:
     weak: tuple[str, ...] = ()  # nicknames, surnames, city names: need support from the text
     strict: tuple[str, ...] = ()  # common words ("United", "Derby"): only when the text names it outright
     player_too: bool = False  # a coach who was a notable player: the article's context decides
+    league: str | None = None  # a team's current league (a college programme's conference)
+    tier: int | None = None  # that league's tier in its country's pyramid
+    spells: tuple[tuple[str, int | None, int | None], ...] = ()  # a coach's (team id, first, last year)
+    source: str = "curated"  # "curated", a generated source, or "curated+<source>" when they merged
 
     @property
     def weak_keys(self) -> frozenset[str]:
@@ -75,34 +81,50 @@ class KnowledgeBase:
         return self.by_alias.get(fold(surface), [])
 
 
-def load_kb(directory: Path = KB_DIR) -> KnowledgeBase:
-    """Read every *.jsonl file of the knowledge base directory."""
-    entities: dict[str, Entity] = {}
-    digest = hashlib.sha1()
+def _entity(rec: dict, source: str) -> Entity:
+    return Entity(
+        id=rec["id"],
+        label=rec["label"],
+        name=rec["name"],
+        aliases=tuple(dict.fromkeys([rec["name"], *rec.get("aliases", [])])),
+        qid=rec.get("qid"),
+        sport=rec.get("sport"),
+        country=rec.get("country"),
+        city=rec.get("city"),
+        teams=tuple(rec.get("teams", [])),
+        years=rec.get("years"),
+        weak=tuple(rec.get("weak", [])),
+        strict=tuple(rec.get("strict", [])),
+        player_too=bool(rec.get("player_too", False)),
+        league=rec.get("league"),
+        tier=rec.get("tier"),
+        spells=tuple((t, a, b) for t, a, b in rec.get("spells", [])),
+        source=rec.get("source", source),
+    )
+
+
+def _read(directory: Path, digest: hashlib._Hash, source: str) -> list[Entity]:
+    """The entities of every *.jsonl file of one folder, in file and line order."""
+    out = []
     for path in sorted(directory.glob("*.jsonl")):
         raw = path.read_bytes()
         digest.update(raw)
-        for n, line in enumerate(raw.decode("utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            rec = json.loads(line)
-            if rec["id"] in entities:
-                raise ValueError(f"{path.name}:{n}: duplicate id {rec['id']}")
-            entities[rec["id"]] = Entity(
-                id=rec["id"],
-                label=rec["label"],
-                name=rec["name"],
-                aliases=tuple(dict.fromkeys([rec["name"], *rec.get("aliases", [])])),
-                qid=rec.get("qid"),
-                sport=rec.get("sport"),
-                country=rec.get("country"),
-                city=rec.get("city"),
-                teams=tuple(rec.get("teams", [])),
-                years=rec.get("years"),
-                weak=tuple(rec.get("weak", [])),
-                strict=tuple(rec.get("strict", [])),
-                player_too=bool(rec.get("player_too", False)),
-            )
+        for line in raw.decode("utf-8").splitlines():
+            if line.strip():
+                out.append(_entity(json.loads(line), source))
+    return out
+
+
+def load_kb(directory: Path = KB_DIR) -> KnowledgeBase:
+    """Read the generated layer (directory/generated) and the curated *.jsonl files, which win on conflict."""
+    digest = hashlib.sha1()
+    generated = _read(directory / GENERATED, digest, "generated") if (directory / GENERATED).is_dir() else []
+    entities: dict[str, Entity] = {}
+    for ent in _read(directory, digest, "curated"):
+        if ent.id in entities:
+            raise ValueError(f"duplicate id {ent.id} in {directory}")
+        entities[ent.id] = ent
+    _layer(entities, generated)
     kb = KnowledgeBase(entities=entities, digest=digest.hexdigest()[:10])
     for ent in entities.values():
         for alias in (*ent.aliases, *ent.weak, *ent.strict):
@@ -117,6 +139,92 @@ def load_kb(directory: Path = KB_DIR) -> KnowledgeBase:
             if place:
                 kb.places.add(fold(place))
     return kb
+
+
+def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
+    """Add the generated entities under the curated ones (in place).
+
+    A generated entity that is a curated one (the same Wikidata id, or the same label and sport and a
+    shared strong name, in a compatible country) merges into it: the curated id, name and fields win,
+    and it gains the generated qid, missing fields and the aliases no other entity of its label and
+    sport claims. Other generated entities are added, minus aliases a curated entity claims.
+    """
+    squashed: dict[str, str] = {}
+
+    def _squash(name: str) -> str:
+        """A looser key for telling two spellings of one name apart ("Arsenal F.C." = "Arsenal FC")."""
+        key = squashed.get(name)
+        if key is None:
+            key = squashed[name] = fold(name).replace(" ", "")
+        return key
+
+    by_qid = {e.qid: e.id for e in entities.values() if e.qid}
+    by_name: dict[tuple[str, str | None, str], list[str]] = {}
+    for ent in entities.values():
+        for alias in ent.aliases:
+            by_name.setdefault((ent.label, ent.sport, _squash(alias)), []).append(ent.id)
+    claimed = {(e.label, e.sport, fold(a)) for e in entities.values() for a in (*e.aliases, *e.weak)}
+    renamed: dict[str, str] = {}
+    added: list[Entity] = []
+    merged: set[tuple[str, str]] = set()  # (curated id, source): one generated entity per source merges
+    # entities named exactly like a curated alias go first, so "FA Cup" beats "England FA Cup" to it
+    for gen in sorted(generated, key=lambda e: not by_name.get((e.label, e.sport, _squash(e.name)))):
+        target = by_qid.get(gen.qid) if gen.qid else None
+        if target is None:
+            # a weak generated name counts too ("Arsenal" of Arsenal FC), but only within one country
+            hits = {i for a in (*gen.aliases, *gen.weak) for i in by_name.get((gen.label, gen.sport, _squash(a)), [])
+                    if _same_country(entities[i], gen) and (a in gen.aliases or gen.country)}
+            target = min(hits) if len(hits) == 1 else None
+            if len(hits) > 1:
+                continue  # it is one of several curated entities: never a duplicate of them
+        if target is not None and (target, gen.source) not in merged:
+            merged.add((target, gen.source))
+            entities[target] = _merge(entities[target], gen, claimed)
+            renamed[gen.id] = target
+            continue
+        if target is not None:
+            continue  # a second candidate for a curated entity already merged: a duplicate, left out
+        new_id = gen.id if gen.id not in entities else f"{gen.id}-{slug(gen.source)}"
+        renamed[gen.id] = new_id
+        name = gen.name
+        if (gen.label, gen.sport, fold(name)) in claimed:
+            # a namesake of a curated entity: the qualified title is never matched, the bare name is weak
+            name = f"{name} ({gen.country or gen.city or gen.source})"
+        keep = tuple(a for a in gen.aliases if a != gen.name and (gen.label, gen.sport, fold(a)) not in claimed)
+        if new_id == gen.id and name == gen.name and len(keep) == len(gen.aliases) - 1:
+            added.append(gen)  # nothing to change (most people): no copy
+            continue
+        kept = {fold(k) for k in keep}
+        weak = tuple(dict.fromkeys(a for a in (*gen.weak, *([gen.name] if name != gen.name else []))
+                                   if fold(a) not in kept))
+        added.append(replace(gen, id=new_id, name=name, aliases=(name, *keep), weak=weak))
+    for ent in added:
+        entities[ent.id] = ent
+    for ent_id, ent in list(entities.items()):
+        if ent.source != "curated" and (ent.teams or ent.spells):
+            teams = tuple(t for t in (renamed.get(t, t) for t in ent.teams) if t in entities)
+            spells = tuple((renamed.get(t, t), a, b) for t, a, b in ent.spells if renamed.get(t, t) in entities)
+            if teams != ent.teams or spells != ent.spells:
+                entities[ent_id] = replace(ent, teams=teams, spells=spells)
+
+
+def _same_country(a: Entity, b: Entity) -> bool:
+    return not (a.country and b.country) or fold(a.country) == fold(b.country)
+
+
+def _merge(cur: Entity, gen: Entity, claimed: set[tuple[str, str | None, str]]) -> Entity:
+    """The curated entity with what the generated one adds and does not contradict."""
+    have = {fold(a) for a in (*cur.aliases, *cur.weak, *cur.strict)}
+    free = lambda a: fold(a) not in have and (cur.label, cur.sport, fold(a)) not in claimed  # noqa: E731
+    aliases = tuple(a for a in gen.aliases if free(a) and not _is_disambiguated_title(a))
+    weak = tuple(a for a in gen.weak if free(a) and fold(a) not in {fold(x) for x in aliases})
+    for a in (*aliases, *weak):
+        claimed.add((cur.label, cur.sport, fold(a)))
+    source = cur.source if gen.source in cur.source else f"{cur.source}+{gen.source}"
+    return replace(cur, aliases=cur.aliases + aliases, weak=cur.weak + weak, qid=cur.qid or gen.qid,
+                   country=cur.country or gen.country, city=cur.city or gen.city,
+                   league=cur.league or gen.league, tier=cur.tier or gen.tier, years=cur.years or gen.years,
+                   teams=cur.teams, spells=cur.spells or gen.spells, source=source)
 
 
 def _is_disambiguated_title(name: str) -> bool:
@@ -140,3 +248,66 @@ def tagger_version(model_name: str, kb: KnowledgeBase | None = None) -> str:
     except importlib.metadata.PackageNotFoundError:
         model = "?"
     return f"r{RULES_VERSION}-kb{kb.digest}-{model_name}@{model}"
+
+
+def lookup(kb: KnowledgeBase, name: str) -> list[dict]:
+    """What a name resolves to and why: one row per candidate entity, strong aliases first."""
+    key = fold(name)
+    rows = []
+    for ent in kb.by_alias.get(key, []):
+        how = "strict" if key in ent.strict_keys else "weak" if key in ent.weak_keys else "alias"
+        if how == "alias" and key == fold(ent.name):
+            how = "name"
+        rows.append({"id": ent.id, "label": ent.label, "name": ent.name, "sport": ent.sport, "source": ent.source,
+                     "qid": ent.qid, "alias": how})
+    if key in kb.places and not any(r["label"] == "PLACE" for r in rows):
+        rows.append({"id": f"place/{slug(name)}", "label": "PLACE", "name": name, "sport": None, "source": "places",
+                     "qid": None, "alias": "place"})
+    order = {"name": 0, "alias": 1, "weak": 2, "strict": 3, "place": 4}
+    return sorted(rows, key=lambda r: (order[r["alias"]], r["id"]))
+
+
+def stats(kb: KnowledgeBase) -> dict[str, dict[str, int]]:
+    """Entity counts by label, by sport and by source (a merged entity counts under "curated+<source>")."""
+    out: dict[str, dict[str, int]] = {"label": {}, "sport": {}, "source": {}}
+    for ent in kb.entities.values():
+        for what, value in (("label", ent.label), ("sport", ent.sport or "-"), ("source", ent.source)):
+            out[what][value] = out[what].get(value, 0) + 1
+    return {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in out.items()}
+
+
+def _years(years: str | None) -> tuple[int | None, int | None]:
+    """"2009-" -> (2009, None); "1980-2022" -> (1980, 2022); "2018" -> (2018, 2018)."""
+    if not years:
+        return None, None
+    first, _, last = years.partition("-")
+    start = int(first) if first.strip().isdigit() else None
+    if not _:
+        return start, start
+    return start, int(last) if last.strip().isdigit() else None
+
+
+def coaching_spells(kb: KnowledgeBase) -> list[tuple[str, str, int | None, int | None, str, str, str]]:
+    """(coach id, team id, start year, end year, coach name, team name, source) for every known coach.
+
+    A spell the knowledge base records team by team (World Cup managers) is taken as it is. A curated
+    coach has one range of years for the role: its end belongs to the first team listed (the current
+    or last one), its start too when that is the only team; other years are unknown (None). An end
+    year of None on the first team means "to date".
+    """
+    rows = []
+    for ent in kb.entities.values():
+        if ent.label != "COACH":
+            continue
+        spells = list(ent.spells)
+        covered = {t for t, _, _ in spells}
+        start, end = _years(ent.years)
+        rest = [t for t in ent.teams if t not in covered]
+        for i, team in enumerate(rest):
+            # the role's first year is the first team's only when it is the only team
+            spells.append((team, start if len(ent.teams) == 1 else None, end) if i == 0 and not covered
+                          else (team, None, None))
+        for team, first, last in spells:
+            if team in kb.entities:
+                rows.append((ent.id, team, first, last, ent.name, kb.entities[team].name, ent.source))
+    return sorted(set(rows), key=lambda r: (r[0], r[1], r[2] or 0))

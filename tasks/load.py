@@ -165,6 +165,7 @@ def prepare(db_path: Path, feeds: Sequence[FeedConfig]) -> dict[str, FeedState]:
                 [f.feed_id, f.url, f.name, f.sport, f.league, f.language],
             )
         con.execute("COMMIT")
+        load_coaching_spells(con)
         rows = con.execute(
             "SELECT feed_id, url, etag, last_modified FROM feeds WHERE list_contains(?, feed_id)",
             [[f.feed_id for f in feeds]],
@@ -177,6 +178,24 @@ def prepare(db_path: Path, feeds: Sequence[FeedConfig]) -> dict[str, FeedState]:
         fid: FeedState(fid, etag if url == urls[fid] else None, lm if url == urls[fid] else None)
         for fid, url, etag, lm in rows
     }
+
+
+def load_coaching_spells(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple] | None = None) -> int:
+    """Rewrite coaching_spells from the knowledge base (or `rows`) in one transaction; returns the rows."""
+    import pandas as pd
+
+    from tasks.kb import coaching_spells, default_kb
+
+    rows = coaching_spells(default_kb()) if rows is None else rows
+    spell_frame = pd.DataFrame(  # noqa: F841 (read by name in SQL)
+        list(rows), columns=["coach_entity_id", "team_entity_id", "start_year", "end_year", "coach_name",
+                             "team_name", "source"]
+    ).astype({"start_year": "Int64", "end_year": "Int64"})
+    con.execute("BEGIN TRANSACTION")
+    con.execute("DELETE FROM coaching_spells")
+    con.execute("INSERT INTO coaching_spells BY NAME SELECT * FROM spell_frame")
+    con.execute("COMMIT")
+    return len(rows)
 
 
 # -- runs ----------------------------------------------------------------------------------------
@@ -452,7 +471,8 @@ def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArti
             mrows.append((t.article.article_id, m.entity_id, m.surface, m.label, m.start_char, m.end_char))
             prev = ents.get(m.entity_id)
             if prev is None or (prev[2] in ("PERSON", "ORG") and m.label not in ("PERSON", "ORG")):
-                ents[m.entity_id] = (m.entity_id, m.canonical_name, m.label, m.wikidata_id, list(m.aliases))
+                ents[m.entity_id] = (m.entity_id, m.canonical_name, m.label, m.wikidata_id, list(m.aliases),
+                                     m.source, m.sport, m.league, m.country)
     if mrows:
         mention_frame = pd.DataFrame(  # noqa: F841 (read by name in SQL)
             mrows, columns=["article_id", "entity_id", "surface", "label", "start_char", "end_char"]
@@ -460,14 +480,16 @@ def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArti
         con.execute("INSERT INTO mentions SELECT * FROM mention_frame")
     if ents:
         entity_frame = pd.DataFrame(  # noqa: F841 (read by name in SQL)
-            list(ents.values()), columns=["entity_id", "canonical_name", "label", "wikidata_id", "aliases"]
+            list(ents.values()), columns=["entity_id", "canonical_name", "label", "wikidata_id", "aliases",
+                                          "source", "sport", "league", "country"]
         )
         con.execute(
-            """INSERT INTO entities SELECT entity_id, canonical_name, label, wikidata_id,
-                      CAST(aliases AS VARCHAR[]) FROM entity_frame
+            """INSERT INTO entities BY NAME SELECT entity_id, canonical_name, label, wikidata_id,
+                      CAST(aliases AS VARCHAR[]) AS aliases, source, sport, league, country FROM entity_frame
                ON CONFLICT (entity_id) DO UPDATE SET
                  canonical_name = excluded.canonical_name, wikidata_id = excluded.wikidata_id,
-                 aliases = excluded.aliases,
+                 aliases = excluded.aliases, source = excluded.source, sport = excluded.sport,
+                 league = excluded.league, country = excluded.country,
                  label = CASE WHEN entities.label IN ('PERSON', 'ORG') THEN excluded.label ELSE entities.label END"""
         )
 

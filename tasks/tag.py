@@ -8,6 +8,8 @@ mention to one canonical entity.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -21,6 +23,7 @@ from spacy.util import filter_spans
 
 from schemas.records import Article, Mention, TaggedArticle
 from tasks.kb import SPORTS_LABELS, Entity, KnowledgeBase, default_kb, fold, slug, tagger_version
+from tasks.shapes import find_shapes
 
 GENERIC = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC": "VENUE", "EVENT": "EVENT"}
 PERSON_LABELS = {"PERSON", "PLAYER", "COACH"}
@@ -29,6 +32,9 @@ OUTPUT_LABELS = {*SPORTS_LABELS, "PERSON", "ORG", "PLACE"}
 # articles at once peaked near 1 GB in a worker; 4 at 535 MB, 2 at 484 MB, at the same words/second
 # (6.9k on the corpus texts; 1 document at a time is 6% slower).
 PIPE_BATCH = 2
+# The language gate reads a text's opening (as tasks/extract.py does); shorter texts count as English.
+LANGID_CHARS = 400
+LANGID_MIN_CHARS = 200  # characters, not words (Japanese has no spaces); shorter names-heavy lines mislead it
 
 # Role words around a person's name (lower-cased tokens).
 COACH_WORDS = {"coach", "manager", "boss", "head-coach", "coaches", "coached", "trainer", "gaffer", "coaching",
@@ -54,6 +60,43 @@ BODY_WORDS = {"union", "federation", "association", "committee", "board", "counc
               "ministry", "commission", "confederation", "institute", "university", "league", "inc", "ltd",
               "company", "group", "corporation", "laboratories", "news", "times", "post", "today"}
 ROLE_WORDS = COACH_WORDS | PLAYER_WORDS | OTHER_ROLE_WORDS
+# Words that sports reports use and other news rarely does: with the knowledge base's unambiguous
+# sports names they decide whether a text is about sport (and so whether a name may be a player).
+SPORT_WORDS = {
+    "match", "matches", "game", "games", "season", "seasons", "scored", "score", "scores", "scoring", "goal",
+    "goals", "coach", "coaches", "manager", "league", "leagues", "championship", "championships", "tournament",
+    "tournaments", "cup", "final", "finals", "semi-final", "quarter-final", "playoff", "playoffs", "play-off",
+    "innings", "wicket", "wickets", "touchdown", "touchdowns", "quarterback", "striker", "midfielder", "defender",
+    "goalkeeper", "keeper", "captain", "squad", "fixture", "fixtures", "kick-off", "half-time", "penalty",
+    "penalties", "tries", "fly-half", "scrum-half", "batsman", "bowler", "bowled", "century", "unbeaten", "drew",
+    "defeat", "defeated", "victory", "win", "wins", "won", "beat", "beaten", "seeded", "slam", "olympic",
+    "olympics", "medal", "medals", "athlete", "athletes", "sprint", "marathon", "race", "races", "lap", "podium",
+    "pitcher", "inning", "rebounds", "assists", "premiership", "club", "clubs", "team", "teams", "player",
+    "players", "stadium", "rugby", "cricket", "football", "soccer", "tennis", "golf", "basketball", "baseball",
+    "hockey", "athletics", "boxing", "title", "relegation", "promoted", "relegated", "transfer", "debut",
+    "substitute", "substitutes", "referee", "umpire", "coached", "offense", "defense", "yards", "runs",
+    "points", "rebound", "dunk", "homer", "pitch", "forwards", "winger", "knockout", "semi-finals",
+    "overs", "bowling", "batting", "spinner", "lbw", "stumps", "odi", "one-day", "wicket-keeper", "tests",
+    "seed", "atp", "wta", "doubles", "singles", "tie-break", "break-point", "quarter-finals", "squash",
+}
+# Words that belong to one sport: they vote for the article's sport with its unambiguous names.
+SPORT_OF_WORD = {
+    **dict.fromkeys(["wicket", "wickets", "innings", "overs", "batsman", "bowler", "lbw", "odi", "wicket-keeper",
+                     "all-rounder", "stumps", "spinner"], "cricket"),
+    **dict.fromkeys(["fly-half", "scrum-half", "scrum", "lineout", "line-out", "flanker", "prop", "hooker",
+                     "conversion", "try-scorer"], "rugby union"),
+    **dict.fromkeys(["goalkeeper", "striker", "midfielder", "centre-back", "full-back"], "football"),
+    **dict.fromkeys(["touchdown", "touchdowns", "quarterback", "linebacker", "nfl"], "american football"),
+    **dict.fromkeys(["rebounds", "dunk", "nba", "three-pointer"], "basketball"),
+    **dict.fromkeys(["inning", "pitcher", "homer", "mlb", "rbi", "shortstop"], "baseball"),
+    **dict.fromkeys(["atp", "wta", "tie-break", "seed", "seeded"], "tennis"),
+}
+# Words that politics and business share with sport ("won the race", "points", "defeat"): half weight.
+SHARED_WORDS = {"win", "wins", "won", "beat", "beaten", "victory", "defeat", "defeated", "race", "races", "points",
+                "title", "season", "seasons", "final", "club", "clubs", "team", "teams", "player", "players",
+                "captain", "pitch", "transfer", "score", "scores", "scored", "game", "games", "match", "matches",
+                "defense", "offense", "runs", "cup", "tournament", "championship", "champion", "medal", "medals"}
+SPORTY_SCORE = 1.5  # sport words + 2 per unambiguous sports name, per 100 words, that make a text sport
 TEAM_AFTER = {
     "beat", "beats", "beaten", "won", "win", "wins", "lost", "lose", "loses", "drew", "draw", "draws", "face",
     "faces", "host", "hosts", "hosted", "visit", "visits", "play", "plays", "played", "lead", "leads", "led",
@@ -103,13 +146,33 @@ class SportsTagger:
         self.version = tagger_version(model_name, kb)
         self._lock = threading.Lock()
 
-    def tag_texts(self, texts: Iterable[str], batch_size: int = PIPE_BATCH) -> Iterator[list[Tag]]:
-        """Tag many texts with nlp.pipe; yields one list of tags per text, in order."""
+    def tag_texts(
+        self, texts: Iterable[str], batch_size: int = PIPE_BATCH, languages: Iterable[str | None] | None = None
+    ) -> Iterator[list[Tag]]:
+        """Tag many texts with nlp.pipe; yields one list of tags per text, in order.
+
+        `languages`: each text's language code if known (else detected). Texts not in English
+        skip the English statistical model: only the knowledge base's names are tagged there.
+        """
+        texts = list(texts)
+        langs = list(languages) if languages is not None else [None] * len(texts)
+        english = [is_english(t, lang) for t, lang in zip(texts, langs, strict=True)]
+        tags: list[list[Tag]] = [[] for _ in texts]
         # spaCy pipelines are not safe to run from two threads at once; the memory zone frees the
         # strings each batch adds to the vocabulary, which otherwise grow with every new name
         with self._lock, self.nlp.memory_zone():
-            tags = [doc_tags(doc) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+            for want, disable in ((True, []), (False, ["ner"])):
+                idx = [i for i, e in enumerate(english) if e is want]
+                docs = self.nlp.pipe((self._make_doc(texts[i], want) for i in idx), batch_size=batch_size,
+                                     disable=disable)
+                for i, doc in zip(idx, docs, strict=True):
+                    tags[i] = doc_tags(doc)
         yield from tags
+
+    def _make_doc(self, text: str, english: bool) -> Doc:
+        doc = self.nlp.make_doc(text)
+        doc.user_data["english"] = english  # the English shapes of sports writing read English only
+        return doc
 
     def tag(self, text: str) -> list[Tag]:
         """Tag one text."""
@@ -130,6 +193,10 @@ class SportsTagger:
                     end_char=t.end,
                     wikidata_id=ent.qid if ent else None,
                     aliases=ent.aliases if ent else (),
+                    source=ent.source if ent else None,
+                    sport=ent.sport if ent else None,
+                    league=ent.league if ent else None,
+                    country=ent.country if ent else None,
                 )
             )
         return tuple(out)
@@ -139,11 +206,22 @@ def tag_articles(tagger: SportsTagger, articles: list[Article]) -> list[TaggedAr
     """Tag articles (title for context, then body) with one nlp.pipe; offsets are into the body."""
     texts = [f"{a.title}\n\n{a.body}" if a.title else a.body for a in articles]
     out = []
-    for a, tags in zip(articles, tagger.tag_texts(texts), strict=True):
+    for a, tags in zip(articles, tagger.tag_texts(texts, languages=[a.language for a in articles]), strict=True):
         off = len(a.title) + 2 if a.title else 0
         body_tags = [t.shifted(-off) for t in tags if t.start >= off]
         out.append(TaggedArticle(a, tagger.mentions(body_tags), tagger.version))
     return out
+
+
+def is_english(text: str, language: str | None = None) -> bool:
+    """Should the English model read this text? The declared or detected language decides."""
+    if language:
+        return language.lower().split("-")[0] == "en"
+    if len(text.strip()) < LANGID_MIN_CHARS:
+        return True  # too short to tell: the knowledge base and the model both see it
+    import py3langid
+
+    return py3langid.classify(text[:LANGID_CHARS])[0] == "en"
 
 
 def kb_patterns(kb: KnowledgeBase) -> list[dict]:
@@ -199,19 +277,81 @@ class SportsContext:
                                                                           "PERCENT", "MONEY", "QUANTITY", "NORP",
                                                                           "LANGUAGE", "WORK_OF_ART", "LAW",
                                                                           "PRODUCT"}]
-        sport = self._doc_sport(spans)
+        sport = self._doc_sport(doc, spans)
         strong_ids = {
             e.id for s in spans for e in self.kb.by_alias.get(s.kb_id_, []) if s.kb_id_ not in e.weak_keys
         }
-        sportsy = any(s.label_ in SPORTS_LABELS for s in spans)
+        sportsy = self._sports_evidence(doc, spans) >= SPORTY_SCORE
         decided: list[Span] = []
         for span in spans:
             label, ent_key = self._decide(doc, span, cues, sport, sportsy, strong_ids)
             if label:
                 decided.append(Span(doc, span.start, span.end, label=label, kb_id=ent_key))
+        if sportsy and doc.user_data.get("english", True):
+            decided = self._read_shapes(doc, decided, sport)
         doc.ents = decided
+        doc.user_data["sport"] = sport if sportsy else None
+        _sign_offs(doc)
         _link_people(doc, sportsy)
         return doc
+
+    def _read_shapes(self, doc: Doc, decided: list[Span], sport: str | None) -> list[Span]:
+        """Names labelled by the shapes of sports writing (tasks.shapes) join or replace the decided ones.
+
+        A line-up item, scorer or box-score name is a player, a side of a results line a team,
+        unless the knowledge base names something else outright ("Australia 245." is the team).
+        """
+        found = find_shapes(doc.text)
+        if not found:
+            return decided
+        known: dict[int, int] = {}  # a name the KB or the model found starting at a token: where it ends
+        for span in [*decided, *doc.spans.get("ner", [])]:
+            known.setdefault(span.start, span.end)
+        new: list[Span] = []
+        for f in found:
+            span = doc.char_span(f.start, f.end, alignment_mode="contract")
+            if span is None or not len(span):
+                continue
+            if f.shape == "result" and known.get(span.start, span.end) < span.end:
+                span = doc[span.start : known[span.start]]  # "Leyton Orient" of "Leyton Orient Scott's goal"
+            if any(self._outright(d, span, f.label) for d in decided if d.start < span.end and span.start < d.end):
+                continue
+            new.append(Span(doc, span.start, span.end, label=f.label, kb_id=self._shape_link(span, f.label, sport)))
+            if f.label == "PLAYER":  # a name in a line-up plays, whatever the KB says they did later
+                doc.user_data.setdefault("shape_players", set()).add(span.start_char)
+        taken = {i for span in new for i in range(span.start, span.end)}
+        kept = [d for d in decided if not taken & set(range(d.start, d.end))]
+        return sorted(filter_spans(new + kept), key=lambda span: span.start)
+
+    def _outright(self, span: Span, shape: Span, label: str) -> bool:
+        """Does a decided span hold against a shape's label: the same name and label, or a KB name in full?"""
+        if span.label_ == label:
+            return shape.start <= span.start and span.end <= shape.end  # not "K. Hupfer 1 goal"
+        ent = self.kb.entities.get(span.kb_id_)
+        key = fold(span.text)
+        return ent is not None and key not in self.kb.places and key not in ent.weak_keys
+
+    def _shape_link(self, span: Span, label: str, sport: str | None) -> str:
+        """The KB team a results-line side names ("Rangers" of "Rangers 2-0"); people link later."""
+        teams = [e for e in self.kb.by_alias.get(fold(span.text), []) if e.label == label == "TEAM"]
+        return self._pick(teams, "TEAM", sport).id if teams else ""
+
+    def _sports_evidence(self, doc: Doc, spans: list[Span]) -> float:
+        """How much the text reads as sport: sport words and unambiguous sports names per 100 words.
+
+        A country, a city or a surname says nothing (every nation fields teams; "Israel" and
+        "Biden" fill world news): only strong aliases of sports entities count.
+        """
+        words = sum(t.is_alpha for t in doc) or 1
+        vocab = sum((0.5 if t.lower_ in SHARED_WORDS else 1.0) for t in doc if t.lower_ in SPORT_WORDS | SHARED_WORDS)
+        names: set[str] = set()  # distinct names: "Brown" ten times in a piece on a senator is one
+        for span in spans:
+            key = span.kb_id_
+            if not key or key in self.kb.places:
+                continue
+            if any(key not in e.weak_keys and e.label in SPORTS_LABELS for e in self.kb.by_alias.get(key, [])):
+                names.add(key)
+        return (vocab + 2 * len(names)) * 100 / words
 
     def _prefer_longer_names(self, doc: Doc, spans: list[Span | None]) -> list[Span | None]:
         """A knowledge-base match inside a longer name the statistical model found gives way to it.
@@ -230,6 +370,10 @@ class SportsContext:
                 out.append(span)
                 continue
             key = span.kb_id_
+            if len(span) >= 2 and any(e.label in PERSON_LABELS and key not in e.weak_keys
+                                      for e in self.kb.by_alias.get(key, [])):
+                out.append(span)  # "Thierry Henry" stays whole inside the model's "Thierry Henry He"
+                continue
             weakish = key in self.kb.places or all(key in e.weak_keys for e in self.kb.by_alias.get(key, []))
             outer = next((n for n in ner if n.start <= span.start and span.end <= n.end and len(n) > len(span)
                           and (n.label_ == "PERSON" or weakish or _extends_name(n, span))
@@ -238,8 +382,8 @@ class SportsContext:
             out.append(outer if outer is not None else span)
         return filter_spans([s for s in out if s is not None])
 
-    def _doc_sport(self, spans: list[Span]) -> str | None:
-        """The sport most named by unambiguous strong aliases."""
+    def _doc_sport(self, doc: Doc, spans: list[Span]) -> str | None:
+        """The sport most named by unambiguous strong aliases and the sport's own words."""
         strong: Counter[str] = Counter()
         for span in spans:
             if span.kb_id_ in self.kb.places:
@@ -248,6 +392,11 @@ class SportsContext:
             sports = {e.sport for e in ents if e.sport}
             if len(sports) == 1:
                 strong[sports.pop()] += 1
+        # a sport's own words vote too ("wickets", "fly-half"): a line-up of unknown names has no KB name
+        for token in doc:
+            voted = SPORT_OF_WORD.get(token.lower_)
+            if voted:
+                strong[voted] += 1
         # weak aliases alone never set the sport: they would vouch for themselves
         return strong.most_common(1)[0][0] if strong else None
 
@@ -264,11 +413,12 @@ class SportsContext:
         if not weak:
             return strong
         nxt = doc[span.end] if span.end < len(doc) else None
-        if nxt is not None and nxt.is_title and nxt.is_alpha and not nxt.is_sent_start:
+        fixture = _in_fixture(doc, span)  # "Derby v Wigan", "Swindon/Notts Co", "Rangers 2-0": a side
+        if nxt is not None and nxt.is_title and nxt.is_alpha and not nxt.is_sent_start and not fixture:
             return strong
         named = [e for e in weak if e.id in strong_ids]
         if not named and sport:
-            of_sport = [e for e in weak if e.sport == sport and key not in e.strict_keys]
+            of_sport = [e for e in weak if e.sport == sport and (fixture or key not in e.strict_keys)]
             named = of_sport if len(of_sport) == 1 else []
         return strong + named
 
@@ -295,7 +445,11 @@ class SportsContext:
             if not ents or all(e.label == "PLACE" for e in ents):
                 return place if kb_key in self.kb.places else (None, "")
             ent = self._pick([e for e in ents if e.label != "PLACE"], span.label_, sport)
-            if ent.label == "TEAM" and kb_key in self.kb.places and not self._team_not_place(doc, span, cues, sportsy):
+            if not sportsy and ent.label in ("TEAM", "PLAYER", "COACH") and not _said_in_full(span, ent):
+                # outside sport "Michigan", "Brown" or "Nixon" is a state, a university, a president
+                return ("PERSON", "") if ent.label != "TEAM" else place if kb_key in self.kb.places else ("ORG", "")
+            if ent.label == "TEAM" and kb_key in self.kb.places and not (
+                    sportsy and self._team_not_place(doc, span, cues, sportsy)):
                 return place
             if ent.label == "COACH" and ent.player_too:
                 role = self._person_label(doc, span, cues, sportsy, default="PLAYER")
@@ -329,6 +483,8 @@ class SportsContext:
             return False
         if first.is_upper and len(first) > 3 and nxt is not None and nxt.text in {"(", ",", ":"}:
             return False
+        if _in_fixture(doc, span):
+            return True  # "Leeds v Wigan", "Stockport/Swansea": sides, whatever follows in a run-on list
         if "ALL_OF" in cues.get(span.start - 2, set()):
             return False
         if prev is not None and prev.text == "(" and nxt is not None and nxt.text == ")":
@@ -385,7 +541,9 @@ class SportsContext:
     def _person_label(
         self, doc: Doc, span: Span, cues: dict[int, set[str]], sportsy: bool, default: str = "PLAYER"
     ) -> str:
-        """COACH, PLAYER or plain PERSON from the role words around a name."""
+        """COACH, PLAYER or plain PERSON from the role words around a name (PERSON outside sport)."""
+        if not sportsy:
+            return "PERSON"  # "star", "champion", "coach" also describe singers and politicians
         window = {}
         for i in range(max(0, span.start - 3), span.start):
             for cue in cues.get(i, ()):
@@ -397,6 +555,9 @@ class SportsContext:
                 break
             after_cues |= cues.get(i, set())
         nearest = max(window.items(), key=lambda kv: kv[1])[0] if window else None
+        owner = doc[span.end : span.end + 2]  # "Brian Kerr's side", "Martin Allen's team": whose side it is
+        if len(owner) == 2 and owner[0].text in ("'s", "’s") and owner[1].lower_ in SIDE_WORDS:
+            return "COACH"
         if nearest == "ROLE_COACH" or (nearest is None and "ROLE_COACH" in after_cues):
             return "COACH"
         if nearest == "ROLE_OTHER" or (nearest is None and "ROLE_OTHER" in after_cues):
@@ -404,6 +565,35 @@ class SportsContext:
         if nearest == "ROLE_PLAYER" or "ROLE_PLAYER" in after_cues:
             return "PLAYER"
         return default if sportsy else "PERSON"
+
+
+SIDE_WORDS = {"side", "team", "squad", "men", "charges", "troops"}
+# Nationalities written before a name ("Briton Hayley Yelling"): words of the language, not names.
+DEMONYMS = {
+    "Briton", "Scot", "Welshman", "Welshwoman", "Englishman", "Englishwoman", "Irishman", "Irishwoman", "Kiwi",
+    "Aussie", "American", "Australian", "Canadian", "Kenyan", "Ethiopian", "Nigerian", "Ghanaian", "Jamaican",
+    "French", "Frenchman", "German", "Spaniard", "Italian", "Portuguese", "Dutchman", "Belgian", "Swiss", "Swede",
+    "Norwegian", "Dane", "Finn", "Russian", "Ukrainian", "Pole", "Czech", "Croat", "Serb", "Greek", "Turk",
+    "Brazilian", "Argentine", "Argentinian", "Uruguayan", "Colombian", "Mexican", "Chilean", "Japanese", "Chinese",
+    "Korean", "Indian", "Pakistani", "Sri", "Bangladeshi", "Zimbabwean", "Moroccan", "Egyptian", "Cameroonian",
+    "Senegalese", "Ivorian", "Austrian", "Hungarian", "Romanian", "Bulgarian", "Slovak", "Slovenian", "Icelander",
+    "Zealander", "Israeli", "Iranian", "Samoan", "Fijian", "Tongan", "Georgian", "Venezuelan", "Peruvian",
+}
+INITIALS = re.compile(r"^(?:[A-Z]{1,3}|(?:[A-Z]\.[ ]?){1,3})[ ][A-Z]")  # "M Ntini", "AG Prince", "K. Hupfer"
+FIXTURE_JOINS = {"v", "vs", "vs.", "v.", "/"}
+SCORE_RE = re.compile(r"^\d{1,3}[-–]\d{1,3}$")
+
+
+def _in_fixture(doc: Doc, span: Span) -> bool:
+    """Is the span a side of a fixture or result: next to "v", a "/" of two sides, or a score?"""
+    near = [doc[i].text.lower() for i in (span.start - 1, span.end) if 0 <= i < len(doc)]
+    return any(t in FIXTURE_JOINS or SCORE_RE.match(t) for t in near)
+
+
+def _said_in_full(span: Span, ent: Entity) -> bool:
+    """Is the mention the entity's full name of two words or more ("Kansas City Chiefs", "Tiger Woods")?"""
+    key = fold(span.text)
+    return len(span) >= 2 and key == fold(ent.name.split(" (")[0])
 
 
 def _extends_name(outer: Span, inner: Span) -> bool:
@@ -419,7 +609,8 @@ def _trim(span: Span) -> Span | None:
     """
     start, end = span.start, span.end
     doc = span.doc
-    while end > start and doc[end - 1].text in {"'s", "’s", "'", "’"}:
+    kept = (span.kb_id_ or span.id_) == fold(span.text)  # the alias itself ends so: "Lord's", "St John's"
+    while end > start and doc[end - 1].text in {"'s", "’s", "'", "’"} and not kept:
         end -= 1
     if start < end and doc[start].lower_ == "the" and span.label_ not in {"WORK_OF_ART"}:
         start += 1
@@ -430,6 +621,8 @@ def _trim(span: Span) -> Span | None:
     while end > start and (doc[end - 1].like_num or doc[end - 1].is_punct) and span.label_ == "PERSON":
         end -= 1  # "Elena Bovina 6-1": the score is not part of the name
     label = span.label_
+    if label == "PERSON" and end - start >= 3 and doc[start].text in DEMONYMS:
+        start += 1  # "Briton Hayley Yelling", "Kenyan Alice Timbilil": the nationality is not the name
     # "Striker Joe Pelling", "Coach Andy Reid": the role word is context, not part of the name
     if not (span.kb_id_ or span.id_) and end - start >= 2 and doc[start].lower_ in ROLE_WORDS:
         start += 1
@@ -439,14 +632,42 @@ def _trim(span: Span) -> Span | None:
     return Span(doc, start, end, label=label, kb_id=span.kb_id_ or span.id_)
 
 
+def _sign_offs(doc: Doc) -> None:
+    """A name alone on its line, or after "By", signs a letter or an article: a person, not a player.
+
+    ("Gary Bolen" over "Monterey" under a reader's letter, "By Helene Elliott" over a column.)
+    """
+    text, new = doc.text, []
+    for span in doc.ents:
+        if span.label_ in PERSON_LABELS:
+            start = text.rfind("\n", 0, span.start_char) + 1
+            end = text.find("\n", span.end_char)
+            line = text[start : end if end >= 0 else len(text)].strip()
+            if "\n" in text and (line == span.text or re.fullmatch(rf"[Bb]y {re.escape(span.text)},?", line)):
+                span = Span(doc, span.start, span.end, label="PERSON", kb_id=span.kb_id_)
+        new.append(span)
+    doc.ents = new
+
+
 def _link_people(doc: Doc, sportsy: bool) -> None:
-    """Short forms take the label and identity of a full name used in the same text."""
+    """Short forms take the label and identity of a full name used in the same text.
+
+    A two- or three-word name the model called an organisation is a person when the text uses its
+    surname for a person elsewhere ("Makhaya Ntini" and the scorecard's "M Ntini").
+    """
+    surnames = Counter(fold(s.text).split()[-1] for s in doc.ents if s.label_ in PERSON_LABELS)
+    relabelled = []
+    for span in doc.ents:
+        words = fold(span.text).split()
+        if (span.label_ == "ORG" and not span.kb_id_ and 2 <= len(words) <= 3 and all(t.is_title for t in span)
+                and not set(words) & BODY_WORDS and surnames[words[-1]] >= 1 and sportsy):
+            span = Span(doc, span.start, span.end, label="PLAYER")
+        relabelled.append(span)
+    doc.ents = relabelled
     full: dict[str, Span] = {}
     for span in doc.ents:
-        if span.label_ in PERSON_LABELS and len(span) >= 2:
+        if span.label_ in PERSON_LABELS and len(span) >= 2 and not INITIALS.match(span.text):
             full.setdefault(fold(span.text), span)
-    if not full:
-        return
     by_part: dict[str, list[Span]] = {}
     for span in full.values():
         words = fold(span.text).split()
@@ -457,12 +678,18 @@ def _link_people(doc: Doc, sportsy: bool) -> None:
     for span in doc.ents:
         key = fold(span.text)
         targets = by_part.get(key, []) if key not in full else []
+        if INITIALS.match(span.text):  # a scorecard's "M Ntini", "AG Prince": the full name with that initial
+            first, _, rest = key.partition(" ")
+            targets = [t for t in by_part.get(rest, []) if fold(t.text)[0] == first[0]]
         if len(targets) == 1 and span.label_ in {"PERSON", "PLAYER", "COACH", "ORG", "PLACE"}:
             target = targets[0]
             new.append(Span(doc, span.start, span.end, label=target.label_, kb_id=f"~{fold(target.text)}"))
         else:
             new.append(span)
-    doc.ents = new
+    # one name, one reading: "Hallworth" of the line-up is the "Hallworth" the model called an ORG
+    role = {fold(s.text): s.label_ for s in new if s.label_ in ("PLAYER", "COACH")}
+    doc.ents = [Span(doc, s.start, s.end, label=role[fold(s.text)], kb_id=s.kb_id_)
+                if s.label_ in ("ORG", "PERSON") and not s.kb_id_ and fold(s.text) in role else s for s in new]
 
 
 def doc_tags(doc: Doc) -> list[Tag]:
@@ -470,46 +697,79 @@ def doc_tags(doc: Doc) -> list[Tag]:
 
     A person's label is decided once per document: a known coach stays a coach (unless the
     knowledge base says they also played, when the context decides), and otherwise the strongest
-    role seen in any mention wins (COACH > PLAYER > PERSON).
+    role seen in any mention wins (COACH > PLAYER > PERSON). Ids never depend on the label (see
+    `unknown_id` for names the knowledge base does not know).
     """
     kb = default_kb()
+    sport = doc.user_data.get("sport")
     rows = []
     for span in doc.ents:
         if span.label_ not in OUTPUT_LABELS:
             continue
         text, end = span.text, span.end_char
         for suffix in ("’s", "'s"):
-            if text.endswith(suffix) and len(text) > len(suffix):
+            if text.endswith(suffix) and len(text) > len(suffix) and not _is_alias_of(kb, text, span.kb_id_):
                 text, end = text[: -len(suffix)], end - len(suffix)
         kb_id, label = span.kb_id_, span.label_
         ent: Entity | None = None
         if kb_id.startswith("~"):  # linked to a full name in this text
             ent = _kb_person(kb, kb_id[1:])
             canonical = ent.name if ent else _title_of(doc, kb_id[1:])
-            identity = ent.id if ent else f"person/{slug(kb_id[1:])}"
         elif kb_id in kb.entities:
             ent = kb.entities[kb_id]
-            canonical, identity = ent.name, ent.id
+            canonical = ent.name
         elif label in PERSON_LABELS:
             ent = _kb_person(kb, fold(text))
             canonical = ent.name if ent else text
-            identity = ent.id if ent else f"person/{slug(text)}"
         else:
-            canonical, identity = text, kb_id or f"{label.lower()}/{slug(text)}"
+            canonical = text
+        if ent is not None:
+            identity = ent.id
+        elif kb_id.startswith("place/"):
+            identity = kb_id
+        else:
+            identity = ""  # decided below, once the document's label of the name is known
         rows.append([text, label, span.start_char, end, canonical, identity, ent])
     rank = {"COACH": 3, "PLAYER": 2, "PERSON": 1}
     best: dict[str, str] = {}
-    for _, label, _, _, _, identity, _ent in rows:
-        if label in rank and rank[label] > rank.get(best.get(identity, ""), 0):
-            best[identity] = label
+    for _, label, _, _, canonical, identity, _ent in rows:
+        key = identity or fold(canonical)
+        if label in rank and rank[label] > rank.get(best.get(key, ""), 0):
+            best[key] = label
+    played = {row[5] or fold(row[4]) for row in rows if row[2] in doc.user_data.get("shape_players", ())}
+    doc_key = hashlib.sha1(doc.text.encode("utf-8")).hexdigest()[:8]
     tags = []
-    for text, label, start, end, canonical, identity, ent in rows:
+    for row in rows:
+        text, label, start, end, canonical, identity, ent = row
+        key = identity or fold(canonical)
         if label in rank:
-            label = best[identity]
+            label = best[key]
             if ent is not None and ent.label in ("COACH", "PLAYER") and not (ent.player_too and label != "PERSON"):
                 label = ent.label
+            if key in played:
+                label = "PLAYER"
+        if not identity:
+            identity = unknown_id(canonical, sport, doc_key if key in best else None)
         tags.append(Tag(text, label, start, end, canonical, identity, ent.qid if ent else None))
     return tags
+
+
+def unknown_id(name: str, sport: str | None, doc_key: str | None = None) -> str:
+    """The id of a name the knowledge base does not know: one per full name and sport.
+
+    Never the label ("AB de Villiers" tagged ORG once and PLAYER once is one entity). A lone
+    unresolved surname of a person (`doc_key` given) is an entity of its own article only:
+    every "Jones" in the warehouse is not one person.
+    """
+    base = f"name/{slug(sport) if sport else 'any'}/{slug(name)}"
+    if doc_key and len(fold(name).split()) == 1:
+        return f"{base}/{doc_key}"
+    return base
+
+
+def _is_alias_of(kb: KnowledgeBase, text: str, entity_id: str) -> bool:
+    """Is `text` itself a name of the entity ("Lord's" of the ground, not "Klopp's" of the coach)?"""
+    return any(e.id == entity_id for e in kb.by_alias.get(fold(text), []))
 
 
 def _kb_person(kb: KnowledgeBase, folded: str) -> Entity | None:
@@ -532,14 +792,66 @@ _TAGGERS: dict[str, SportsTagger] = {}
 _TAGGERS_LOCK = threading.Lock()
 
 
+class AliasMatcher:
+    """The knowledge base's names found in a doc: an exact lookup of token runs in a dict of aliases.
+
+    Does what an EntityRuler of phrase patterns does (the longest match wins, and it overwrites the
+    statistical model's overlapping names) without tokenizing tens of thousands of patterns at start-up:
+    a name matches where its exact text starts and ends on token boundaries.
+    """
+
+    def __init__(self) -> None:
+        self.table: dict[str, tuple[str, str]] = {}  # alias as written -> (label, folded key)
+        # every alias cut where a token may end ("St. James' Park" -> "St", "St.", "St. James", ...): a
+        # run of tokens that is no alias's beginning stops the search after one look-up
+        self.prefixes: set[str] = set()
+
+    def add_patterns(self, patterns: Iterable[dict]) -> None:
+        """Add EntityRuler-style {"label", "pattern", "id"} phrase patterns (the first one of a text wins)."""
+        for p in patterns:
+            text = p["pattern"]
+            if not text or text in self.table:
+                continue
+            self.table[text] = (p["label"], p["id"])
+            for i in range(1, len(text)):
+                if not (text[i].isalnum() and text[i - 1].isalnum()):
+                    self.prefixes.add(text[:i].rstrip())
+            self.prefixes.add(text)
+
+    def __call__(self, doc: Doc) -> Doc:
+        text, table, prefixes = doc.text, self.table, self.prefixes
+        bounds = [(t.idx, t.idx + len(t.text)) for t in doc]
+        found = []
+        n = len(bounds)
+        for i in range(n):
+            start = bounds[i][0]
+            for j in range(i, n):
+                piece = text[start : bounds[j][1]]
+                if piece not in prefixes:
+                    break
+                hit = table.get(piece)
+                if hit is not None:
+                    found.append(Span(doc, i, j + 1, label=hit[0], kb_id=hit[1]))
+        if found:
+            new = filter_spans(found)
+            kept = [e for e in doc.ents if not any(e.start < s.end and s.start < e.end for s in new)]
+            doc.ents = sorted(kept + new, key=lambda s: s.start)
+        return doc
+
+
+@Language.factory("kb_aliases", default_config={})
+def make_kb_aliases(nlp: Language, name: str) -> AliasMatcher:
+    """spaCy factory for the alias matcher (patterns are added after it is created)."""
+    return AliasMatcher()
+
+
 def build_nlp(model_name: str, kb: KnowledgeBase | None = None) -> Language:
-    """The statistical model (NER only) + knowledge-base EntityRuler + sports_context."""
+    """The statistical model (NER only) + the knowledge base's alias matcher + sports_context."""
     kb = kb or default_kb()
     nlp = spacy.load(model_name, exclude=EXCLUDED_COMPONENTS)
     nlp.add_pipe("ner_snapshot", after="ner")
-    ruler = nlp.add_pipe("entity_ruler", after="ner_snapshot", config={"overwrite_ents": True})
-    with nlp.select_pipes(enable=[]):  # patterns only need the tokenizer, not the models
-        ruler.add_patterns(kb_patterns(kb))
+    matcher = nlp.add_pipe("kb_aliases", after="ner_snapshot")
+    matcher.add_patterns(kb_patterns(kb))
     nlp.add_pipe("sports_context", last=True)
     return nlp
 

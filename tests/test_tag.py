@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, corpus_dir
 
 from tasks.tag import get_tagger
 
@@ -63,9 +63,25 @@ def test_short_forms_link_to_the_full_name(tagger):
 
 
 def test_unknown_names_get_stable_ids(tagger):
+    """One entity per full name and sport, whatever its label; a lone surname is never global."""
     a = [t for t in tagger.tag("Striker Joe Pelling scored for Arsenal.") if t.text == "Joe Pelling"]
     b = [t for t in tagger.tag("Arsenal's Joe Pelling was injured in training.") if t.text == "Joe Pelling"]
-    assert a and b and a[0].entity_id == b[0].entity_id == "person/joe-pelling"
+    assert a and b and a[0].entity_id == b[0].entity_id == "name/football/joe-pelling"
+    cricket = [t for t in tagger.tag("Joe Pelling took five wickets as England beat Australia at Lord's.")
+               if t.text == "Joe Pelling"]
+    assert cricket and cricket[0].entity_id == "name/cricket/joe-pelling"  # another sport, another man
+    one = "Kettering 2-1 Corby. Striker Jones scored twice for Kettering. Jones was superb."
+    two = "Rushden 3-0 Hinckley. Striker Jones scored twice for Rushden in the Conference."
+    ids_one = {t.entity_id for t in tagger.tag(one) if t.text == "Jones"}
+    ids_two = {t.entity_id for t in tagger.tag(two) if t.text == "Jones"}
+    assert len(ids_one) == 1 and len(ids_two) == 1 and ids_one != ids_two
+
+
+def test_an_id_never_depends_on_the_label():
+    from tasks.tag import unknown_id
+
+    assert unknown_id("AB de Villiers", "cricket") == "name/cricket/ab-de-villiers"
+    assert unknown_id("Jones", "football", "abc") != unknown_id("Jones", "football", "def")
 
 
 def test_longer_person_name_beats_a_team_alias(tagger):
@@ -162,3 +178,100 @@ def test_a_country_before_a_players_name_is_his_nationality(tagger):
     assert "TEAM" not in got["Tunisia"] | got["Ghana"] | got["South Africa"]
     assert got["Rahdi Jaidi"] == {"PLAYER"} and got["Lucas Radebe"] == {"PLAYER"}  # the model said ORG
     assert labels(tagger, "England's Six Nations campaign starts against Wales at Twickenham.")["England"] == {"TEAM"}
+
+
+def test_a_line_up_and_its_subs_are_players(tagger):
+    text = ("Kettering 2-1 Corby. A late goal from Hallworth settled a tense derby watched by 2,000 fans. "
+            "Pelling, Odgers, Mathurin, Vassell, Threlfall, Quigg (Brannagh 70), Holcombe, Dunstan, "
+            "Ferrabee, Hallworth, Wickstead. Subs Not Used: Ormsby, Pruett. Hallworth 88.")
+    got = labels(tagger, text)
+    for name in ("Pelling", "Odgers", "Threlfall", "Brannagh", "Wickstead", "Ormsby", "Pruett", "Hallworth"):
+        assert got.get(name) == {"PLAYER"}, name
+    assert got.get("Kettering") == {"TEAM"} and got.get("Corby") == {"TEAM"}  # the results line's sides
+
+
+def test_a_team_sheet_names_clubs_in_brackets(tagger):
+    text = ("France named their side for Saturday's Six Nations match against Ireland in Dublin. "
+            "Pierre Vaucourt (Biarritz), Anton Lemaire (Stade Toulousain, capt), Jules Ferrand (Castres), "
+            "Remi Duclos (Brive), Yves Martel (Perpignan).")
+    got = labels(tagger, text)
+    assert got["Anton Lemaire"] == {"PLAYER"} and got["Remi Duclos"] == {"PLAYER"}
+    assert got["Brive"] == {"TEAM"} and got["Stade Toulousain"] == {"TEAM"}
+    assert "capt" not in got
+
+
+def test_a_box_score_round_up(tagger):
+    text = ("GIRLS BASKETBALL\n\nOakridge d. Fernhill 61-40\n\nOakridge (2-0): Tamsin Vale 21 points. Okafor 9 "
+            "rebounds.\n\nFernhill (0-2): Darcy Quill 12 points.\n\nBOYS SOCCER\n\nLakeview d. Pinecrest 2-1\n\n"
+            "Lakeview (3-1): R. Santos 1 goal. M. Ortiz 4 saves.")
+    got = labels(tagger, text)
+    for team in ("Oakridge", "Fernhill", "Lakeview", "Pinecrest"):
+        assert got.get(team) == {"TEAM"}, team
+    for player in ("Tamsin Vale", "Okafor", "Darcy Quill", "R. Santos", "M. Ortiz"):
+        assert got.get(player) == {"PLAYER"}, player
+
+
+def test_scorecard_initials_link_to_the_full_name(tagger):
+    text = ("Makhaya Ntini took five wickets as South Africa beat Zimbabwe by 150 runs in the one-day series. "
+            "Ntini was superb. GC Smith (capt), AM Bacher, JA Rudolph, HH Gibbs, AG Prince, M Ntini.")
+    tags = [(t.text, t.label, t.canonical) for t in tagger.tag(text)]
+    assert ("M Ntini", "PLAYER", "Makhaya Ntini") in tags and ("Ntini", "PLAYER", "Makhaya Ntini") in tags
+    assert ("Makhaya Ntini", "PLAYER", "Makhaya Ntini") in tags  # the model called him an ORG
+
+
+def test_spans_end_where_the_name_ends(tagger):
+    tags = {(t.text, t.label) for t in tagger.tag("Rangers 2-0 Celtic. South Africa beat England at Lord's. "
+                                                  "Briton Hayley Yelling won the Great Edinburgh Cross Country.")}
+    assert ("Rangers", "TEAM") in tags and ("Lord's", "VENUE") in tags and ("Hayley Yelling", "PLAYER") in tags
+    assert ("Great Edinburgh Cross Country", "COMPETITION") in tags
+    assert not any(text.startswith(("Rangers ", "Briton")) or text == "Lord" for text, _ in tags)
+
+
+def test_fixture_lists_name_teams(tagger):
+    got = labels(tagger, "The FA Cup third round draw: Derby v Wigan Leeds v Swindon/Swansea Yeovil v Burnley.")
+    for team in ("Derby", "Wigan", "Leeds", "Swansea", "Burnley"):
+        assert got.get(team) == {"TEAM"}, team
+
+
+def test_letter_signatures_and_bylines_are_not_players(tagger):
+    text = ("Coach Dana Kirwin led the Bruins to the title, and the guard Tobias Renn scored 30 points.\n\n"
+            "What a season it was for the team and for the whole conference.\n\nGary Bolen\n\nMonterey\n\n"
+            "By Helen Marsh")
+    got = labels(tagger, text)
+    assert got.get("Gary Bolen") == {"PERSON"} and got.get("Helen Marsh") == {"PERSON"}
+    assert got.get("Tobias Renn") == {"PLAYER"}
+
+
+def test_politics_and_world_news_get_no_sport_labels(tagger):
+    text = ("President Joe Biden met Senate leader Mitch McConnell on Tuesday to discuss aid to Ukraine and "
+            "Israel. Biden said the United States would stand with its allies, and McConnell told reporters "
+            "that China and Russia were watching Washington closely. The bill passed the Senate 70-29.")
+    tags = tagger.tag(text)
+    assert not [t for t in tags if t.label in {"TEAM", "COACH", "PLAYER", "COMPETITION", "VENUE"}]
+    got = labels(tagger, text)
+    assert got.get("Ukraine") == {"PLACE"} and got.get("Joe Biden") == {"PERSON"}
+
+
+def test_text_not_in_english_skips_the_english_model(tagger):
+    from tasks.tag import is_english
+
+    german = ("Der Trainer hatte nach dem Spiel gesagt, dass die Mannschaft in der zweiten Halbzeit besser "
+              "gespielt habe. Borussia Dortmund gewann am Samstag gegen den FC Bayern München mit zwei zu eins, "
+              "und die Fans feierten bis in die Nacht. Die Bundesliga bleibt spannend.")
+    assert not is_english(german) and is_english("Arsenal beat Chelsea.") and not is_english("x", "de")
+    tags = tagger.tag(german)
+    kb = tagger.kb
+    assert tags and all(kb.candidates(t.text) or t.label == "PLACE" for t in tags)  # KB names only
+    assert not {"Der", "hatte", "Mannschaft"} & {t.text for t in tags}
+
+
+def test_german_corpus_pages_yield_no_model_junk(tagger):
+    """By shape: on the corpus's German pages every tag is a knowledge-base name, none a German word."""
+    folder = corpus_dir("articles")
+    manifest = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    pages = [m for m in manifest if m.get("language") == "de"]
+    texts = [(folder / m["truth_file"]).read_text(encoding="utf-8") for m in pages]
+    for tags in tagger.tag_texts(texts):
+        for t in tags:
+            assert tagger.kb.candidates(t.text) or t.label == "PLACE", t
+            assert not t.text[:1].islower() and t.text not in {"Der", "Die", "Das", "hatte"}, t

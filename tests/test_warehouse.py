@@ -43,7 +43,9 @@ def test_every_view_answers(built):
         assert rows, view
     cols, rows = load.query(built, "SELECT * FROM team_coverage WHERE canonical_name = 'Liverpool F.C.'")
     row = dict(zip(cols, rows[0], strict=True))
-    assert row["articles"] == 2 and "Arne Slot" in row["top_coaches"]
+    assert row["articles"] == 2 and "Arne Slot" in row["co_mentioned_coaches"]
+    # who coaches whom comes from the knowledge base, not from being named in the same article
+    assert row["coaches"][0] == "Arne Slot" and "David Moyes" not in row["coaches"]
     assert set(row["top_teams"]) >= {"Everton F.C.", "Paris Saint-Germain F.C."}
     assert "Premier League" in row["top_competitions"]
     daily = load.query(built, "SELECT sum(articles) FROM entity_daily WHERE canonical_name = 'Atalanta BC'")[1]

@@ -1,0 +1,55 @@
+"""The Fjelstul World Cup Database (CC-BY-SA 4.0): players, managers, stadiums; a shard under its own licence."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from pressbox.kbbuild.common import full_name, is_weak_name, read_text, record, wiki_title, year_span
+from pressbox.kbbuild.international import team_id
+
+SOURCE = "fjelstul-worldcup"
+RECENT_TOURNAMENT = 2014  # players of the last three men's and women's World Cups
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(read_text(path))))
+
+
+def build(root: Path, places: set[str]) -> list[dict]:
+    """Recent World Cup players, every World Cup manager (with the teams they led), every stadium."""
+    data = root / "data-csv"
+    out = []
+    for row in _rows(data / "players.csv"):
+        years = [int(y) for y in row["list_tournaments"].replace(" ", "").split(",") if y.isdigit()]
+        written = full_name(row["given_name"], row["family_name"])
+        if not years or max(years) < RECENT_TOURNAMENT or len(written.split()) < 2:
+            continue  # a mononym ("Abel") would match every use of the word
+        title = wiki_title(row["player_wikipedia_link"]) or written
+        out.append(record("PLAYER", title, SOURCE, "person", sport="football",
+                          aliases=[written] if written != title else [], years=year_span(min(years), max(years))))
+    spells: dict[str, dict[str, list[int]]] = {}
+    for row in _rows(data / "manager_appointments.csv"):
+        year = int(row["tournament_id"].split("-")[-1])
+        if "Women" in row["tournament_name"]:
+            continue  # the women's teams are not in the knowledge base yet
+        spells.setdefault(row["manager_id"], {}).setdefault(row["team_name"], []).append(year)
+    for row in _rows(data / "managers.csv"):
+        written = full_name(row["given_name"], row["family_name"])
+        title = wiki_title(row["manager_wikipedia_link"]) or written
+        led = spells.get(row["manager_id"], {})
+        if len(written.split()) < 2 or not led:
+            continue
+        years = [y for ys in led.values() for y in ys]
+        out.append(record("COACH", title, SOURCE, "person", sport="football", country=row["country_name"],
+                          aliases=[written] if written != title else [],
+                          teams=sorted(team_id(t) for t in led), years=year_span(min(years), max(years)),
+                          spells=sorted([team_id(t), min(ys), max(ys)] for t, ys in led.items())))
+    for row in _rows(data / "stadiums.csv"):
+        title = wiki_title(row["stadium_wikipedia_link"]) or row["stadium_name"]
+        names = [n for n in dict.fromkeys([row["stadium_name"]]) if n != title]
+        out.append(record("VENUE", title, SOURCE, "venue", sport="football", country=row["country_name"],
+                          city=row["city_name"], aliases=[n for n in names if not is_weak_name(n, places)],
+                          weak=[n for n in names if is_weak_name(n, places)]))
+    return out

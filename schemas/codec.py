@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -18,7 +18,7 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # datetimes too (a subclass of date)
         return value.isoformat()
     return value
 
@@ -46,4 +46,6 @@ def from_jsonable(tp: Any, value: Any) -> Any:
         return tuple(items) if origin is tuple else items
     if tp is datetime:
         return datetime.fromisoformat(value)
+    if tp is date:
+        return date.fromisoformat(value)
     return value

@@ -157,6 +157,9 @@ class Quote:
     team_entity_id: str | None = None
     team_name: str | None = None
     cue: str | None = None  # the attributing verb or phrase as written: said, told, according to
+
+
+@dataclass(frozen=True)
 class MatchScorer:
     """One score of a match as the text names it: a goal, or a rugby try, conversion, penalty or drop goal."""
 

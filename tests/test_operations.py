@@ -100,3 +100,22 @@ def test_readme_last_7_days_agrees_with_the_example_query(tmp_path):
     from_readme = {r[0] for r in load.query(db, readme_sql)[1]}
     from_query = {r[0] for r in load.query(db, shipped)[1]}
     assert from_readme == from_query == {"Arsenal F.C.", "Chelsea F.C."}
+
+
+def test_staged_json_keeps_every_per_article_output():
+    """A staged batch round-trips quotes and match facts (dates included), not only mentions."""
+    from datetime import date
+
+    from schemas.codec import from_jsonable, to_jsonable
+    from schemas.records import MatchFact, MatchScorer, Quote, TaggedArticle
+
+    scorer = MatchScorer("Saka", "Arsenal", "team/arsenal-f-c", 51, "goal")
+    fact = MatchFact("Arsenal", "Chelsea", "team/arsenal-f-c", "team/chelsea-f-c", 2, 1, True,
+                     match_date=date(2026, 11, 21), date_certain=True, scorers=(scorer,))
+    quote = Quote(1, "We were brilliant", 30, 47, speaker_name="Mikel Arteta", role="manager", cue="said")
+    original = tagged(0)
+    original = TaggedArticle(original.article, original.mentions, original.tagger_version, quotes=(quote,),
+                             is_match_report=True, matches=(fact,))
+    back = from_jsonable(TaggedArticle, json.loads(json.dumps(to_jsonable(original))))
+    assert back == original
+    assert back.matches[0].match_date == date(2026, 11, 21) and back.matches[0].scorers[0].minute == 51

@@ -121,8 +121,10 @@ def test_match_keys_from_the_match_facts_stage_decide_when_present():
         matches: tuple = ()
 
     fact = Fact("team/arsenal-f-c", "team/chelsea-f-c", date(2026, 11, 21))
-    a = stories.signature_of(WithMatches(article("a", "Saka the hero", "Saka scored the winner."), (), "t", matches=(fact,)))
-    b = stories.signature_of(WithMatches(article("b", "Rice header not enough", "Rice scored."), (), "t", matches=(fact,)))
+    a = stories.signature_of(WithMatches(article("a", "Saka the hero", "Saka scored the winner."), (), "t",
+                                         matches=(fact,)))
+    b = stories.signature_of(WithMatches(article("b", "Rice header not enough", "Rice scored."), (), "t",
+                                         matches=(fact,)))
     other = replace(fact, match_date=date(2026, 11, 24))
     c = stories.signature_of(WithMatches(article("c", "Arsenal beat Chelsea again", REPORT[:120], hours=70),
                                          (ARSENAL, CHELSEA), "t", matches=(other,)))

@@ -86,7 +86,9 @@ def _entity(rec: dict, source: str) -> Entity:
         id=rec["id"],
         label=rec["label"],
         name=rec["name"],
-        aliases=tuple(dict.fromkeys([rec["name"], *rec.get("aliases", [])])),
+        # the name is an alias too, unless the record lists it as weak (a person from a bulk list)
+        aliases=tuple(dict.fromkeys([*([] if rec["name"] in rec.get("weak", ()) else [rec["name"]]),
+                                     *rec.get("aliases", [])])),
         qid=rec.get("qid"),
         sport=rec.get("sport"),
         country=rec.get("country"),
@@ -173,7 +175,7 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
         if target is None:
             # a weak generated name counts too ("Arsenal" of Arsenal FC), but only within one country
             hits = {i for a in (*gen.aliases, *gen.weak) for i in by_name.get((gen.label, gen.sport, _squash(a)), [])
-                    if _same_country(entities[i], gen) and (a in gen.aliases or gen.country)}
+                    if _same_country(entities[i], gen) and (a in gen.aliases or gen.country or a == gen.name)}
             target = min(hits) if len(hits) == 1 else None
             if len(hits) > 1:
                 continue  # it is one of several curated entities: never a duplicate of them

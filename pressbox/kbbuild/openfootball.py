@@ -119,8 +119,10 @@ def build_clubs(root: Path, places: set[str]) -> list[dict]:
             names += [s for s in (short_form(n) for n in names) if s]
             names = [n for n in dict.fromkeys(names) if not DEFUNCT.search(n)]
             tier = next((tiers[(club["country"], fold(n))] for n in names if (club["country"], fold(n)) in tiers), None)
-            aliases = [n for n in names[1:] if not is_weak_name(n, places)]
-            weak = [n for n in names[1:] if is_weak_name(n, places)]
+            # a club in no league we know of is rarely news: its short names ("Metropolitan Police",
+            # "ABC") need the text's support; only its full name counts on its own
+            aliases = [n for n in names[1:] if tier and not is_weak_name(n, places)]
+            weak = [n for n in names[1:] if n not in aliases]
             rec = record("TEAM", club["name"], SOURCE, "team", sport="football", country=club["country"],
                          city=club["city"], aliases=aliases, weak=weak)
             if tier:

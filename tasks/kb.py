@@ -193,13 +193,15 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
             # a namesake of a curated entity: the qualified title is never matched, the bare name is weak
             name = f"{name} ({gen.country or gen.city or gen.source})"
         keep = tuple(a for a in gen.aliases if a != gen.name and (gen.label, gen.sport, fold(a)) not in claimed)
-        if new_id == gen.id and name == gen.name and len(keep) == len(gen.aliases) - 1:
+        if new_id == gen.id and name == gen.name and len(keep) == len([a for a in gen.aliases if a != gen.name]):
             added.append(gen)  # nothing to change (most people): no copy
             continue
         kept = {fold(k) for k in keep}
         weak = tuple(dict.fromkeys(a for a in (*gen.weak, *([gen.name] if name != gen.name else []))
                                    if fold(a) not in kept))
-        added.append(replace(gen, id=new_id, name=name, aliases=(name, *keep), weak=weak))
+        # the name stays strong only if it was (a bulk list's person keeps a weak name)
+        head = (name,) if gen.name in gen.aliases or name != gen.name else ()
+        added.append(replace(gen, id=new_id, name=name, aliases=(*head, *keep), weak=weak))
     for ent in added:
         entities[ent.id] = ent
     for ent_id, ent in list(entities.items()):

@@ -86,7 +86,9 @@ def _entity(rec: dict, source: str) -> Entity:
         id=rec["id"],
         label=rec["label"],
         name=rec["name"],
-        aliases=tuple(dict.fromkeys([rec["name"], *rec.get("aliases", [])])),
+        # the name is an alias too, unless the record lists it as weak (a person from a bulk list)
+        aliases=tuple(dict.fromkeys([*([] if rec["name"] in rec.get("weak", ()) else [rec["name"]]),
+                                     *rec.get("aliases", [])])),
         qid=rec.get("qid"),
         sport=rec.get("sport"),
         country=rec.get("country"),
@@ -173,7 +175,7 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
         if target is None:
             # a weak generated name counts too ("Arsenal" of Arsenal FC), but only within one country
             hits = {i for a in (*gen.aliases, *gen.weak) for i in by_name.get((gen.label, gen.sport, _squash(a)), [])
-                    if _same_country(entities[i], gen) and (a in gen.aliases or gen.country)}
+                    if _same_country(entities[i], gen) and (a in gen.aliases or gen.country or a == gen.name)}
             target = min(hits) if len(hits) == 1 else None
             if len(hits) > 1:
                 continue  # it is one of several curated entities: never a duplicate of them
@@ -191,13 +193,15 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
             # a namesake of a curated entity: the qualified title is never matched, the bare name is weak
             name = f"{name} ({gen.country or gen.city or gen.source})"
         keep = tuple(a for a in gen.aliases if a != gen.name and (gen.label, gen.sport, fold(a)) not in claimed)
-        if new_id == gen.id and name == gen.name and len(keep) == len(gen.aliases) - 1:
+        if new_id == gen.id and name == gen.name and len(keep) == len([a for a in gen.aliases if a != gen.name]):
             added.append(gen)  # nothing to change (most people): no copy
             continue
         kept = {fold(k) for k in keep}
         weak = tuple(dict.fromkeys(a for a in (*gen.weak, *([gen.name] if name != gen.name else []))
                                    if fold(a) not in kept))
-        added.append(replace(gen, id=new_id, name=name, aliases=(name, *keep), weak=weak))
+        # the name stays strong only if it was (a bulk list's person keeps a weak name)
+        head = (name,) if gen.name in gen.aliases or name != gen.name else ()
+        added.append(replace(gen, id=new_id, name=name, aliases=(*head, *keep), weak=weak))
     for ent in added:
         entities[ent.id] = ent
     for ent_id, ent in list(entities.items()):

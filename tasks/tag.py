@@ -222,14 +222,22 @@ def is_english(text: str, language: str | None = None) -> bool:
     import py3langid
 
     return py3langid.classify(text[:LANGID_CHARS])[0] == "en"
+WEAK = "WEAK"  # the label of a pattern whose every candidate is a generated weak alias
 
 
 def kb_patterns(kb: KnowledgeBase) -> list[dict]:
-    """EntityRuler patterns: one per alias (case-sensitive as written, plus an upper-case form)."""
+    """Phrase patterns: one per alias, case-sensitive as written.
+
+    A name that only the generated layer knows, and only as a weak alias ("Iowa", a bulk list's
+    "Kevin McCarthy"), carries the neutral label WEAK: until the context supports it, it must not
+    make the article look like a sports article (the sports context decides its label).
+    """
     patterns = []
     seen: set[tuple[str, str]] = set()
     for key, ents in kb.by_alias.items():
         label = ents[0].label
+        if all(not e.source.startswith("curated") and key in e.weak_keys for e in ents):
+            label = WEAK
         for ent in ents:
             for alias in (*ent.aliases, *ent.weak, *ent.strict):
                 if fold(alias) != key or (alias, label) in seen:

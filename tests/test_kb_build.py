@@ -69,6 +69,7 @@ def test_every_source_is_read(built):
     assert "person/alan-a-court" not in recs and "person/harry-kane" in recs  # 1958 is long ago
     assert recs["venue/estadio-monumental-antonio-vespucio-liberti"]["aliases"] == ["Estadio Monumental"]
     assert recs["person/mike-trout"]["qid"] == "Q1190991" and "person/babe-ruth" not in recs
+    assert recs["person/mike-trout"]["weak"] == ["Mike Trout"]  # a bulk list's name needs its sport's context
     assert recs["person/aaron-boone"]["label"] == "COACH" and recs["person/aaron-boone"]["player_too"]
     assert {"person/lebron-james", "person/aja-wilson"} <= set(recs) and "person/kareem-abdul-jabbar" not in recs
     assert recs["team/los-angeles-lakers"]["league"] == "NBA"
@@ -103,7 +104,7 @@ def test_curated_layer_wins_and_generated_twins_merge(built, tmp_path):
     kb = load_kb(_layered(tmp_path, built, curated))
     arsenal = kb.entities["team/arsenal-f-c"]
     assert arsenal.name == "Arsenal F.C." and arsenal.source == "curated+openfootball"
-    assert "Woolwich Arsenal" in arsenal.aliases and "team/arsenal-fc" not in kb.entities  # merged, no duplicate
+    assert "Woolwich Arsenal" in arsenal.weak and "team/arsenal-fc" not in kb.entities  # merged, no duplicate
     assert [e.id for e in kb.candidates("Arsenal FC")] == ["team/arsenal-f-c"]
     assert kb.entities["venue/emirates-stadium"].teams == ("team/arsenal-f-c",)  # the reference follows the merge
     southgate = kb.entities["person/gareth-southgate"]
@@ -178,12 +179,16 @@ def test_the_tagger_knows_generated_names():
     from tasks.tag import get_tagger
 
     tagger = get_tagger(get_settings().spacy_model)
-    tags = tagger.tag("Mansfield Town 0-1 Leyton Orient. UCLA beat Gonzaga Bulldogs as Mike Trout watched.")
+    tags = tagger.tag("Mansfield Town 0-1 Leyton Orient. UCLA beat Gonzaga Bulldogs.")
     found = {(t.text, t.label, t.entity_id) for t in tags}
     assert ("Leyton Orient", "TEAM", "team/leyton-orient-fc") in found
     assert ("Mansfield Town", "TEAM", "team/mansfield-town-fc") in found
     assert ("UCLA", "TEAM", "team/ucla-bruins") in found
-    assert any(t.text == "Mike Trout" and t.entity_id == "person/mike-trout" for t in tags)
     mention = {m.entity_id: m for m in tagger.mentions(tags)}["team/leyton-orient-fc"]
     assert (mention.source, mention.sport, mention.league, mention.country) == (
         "openfootball", "football", "English League One", "England")
+    # a person from a bulk list counts where the article is about their sport, and only there
+    tags = tagger.tag("Mike Trout homered twice as the Los Angeles Angels beat the New York Yankees 5-3.")
+    assert any(t.text == "Mike Trout" and t.label == "PLAYER" and t.entity_id == "person/mike-trout" for t in tags)
+    tags = tagger.tag("House Speaker Kevin McCarthy met Democrats in Washington to discuss the budget.")
+    assert not any(t.entity_id == "person/kevin-mccarthy" and t.label == "PLAYER" for t in tags)

@@ -30,6 +30,8 @@ IMPORTERS: tuple[tuple[str, Callable[[Path, set[str]], list[dict]], str], ...] =
     ("chadwick-register", chadwick.build, "chadwick-register.jsonl"),
     ("fjelstul-worldcup", fjelstul.build, "fjelstul-worldcup.cc-by-sa.jsonl"),
 )
+# sources that list people by the thousand (not only the notable): their names are weak aliases
+BULK_PEOPLE = {"chadwick-register", "nba_api", "international_results", "fjelstul-worldcup"}
 # licence texts the generated files carry along, copied verbatim
 LICENCES = (("nba_api/LICENSE", "LICENSE.nba_api.txt"), ("cbbpy/LICENSE", "LICENSE.cbbpy.txt"))
 
@@ -89,6 +91,13 @@ def collect(sources: Path) -> dict[str, list[dict]]:
             seen[key] = rec
             kept.append(rec)
         by_file[filename] = kept
+    for recs in by_file.values():
+        for rec in recs:
+            if rec["label"] in ("PLAYER", "COACH") and rec["source"] in BULK_PEOPLE:
+                # thousands of full names collide with namesakes in other news ("Kevin McCarthy"):
+                # a bulk-list person counts only where the article is about their sport
+                # (a name listed among its own weak aliases is not a strong one: see tasks.kb.load_kb)
+                rec["weak"], rec["aliases"] = [rec["name"], *rec.get("aliases", [])], []
     _resolve_references(by_file, ids, renamed)
     _weaken_shared_aliases(by_file)
     return by_file
@@ -139,7 +148,8 @@ def _weaken_shared_aliases(by_file: dict[str, list[dict]]) -> None:
                     continue  # the name is always an alias
                 (weak if shared else strong).append(alias)
             rec["aliases"] = strong
-            rec["weak"] = [w for w in dict.fromkeys(weak) if w not in strong and fold(w) != fold(rec["name"])]
+            rec["weak"] = [w for w in dict.fromkeys(weak) if w not in strong
+                           and (fold(w) != fold(rec["name"]) or w == rec["name"])]
 
 
 def write(by_file: dict[str, list[dict]], out_dir: Path, sources: Path) -> dict[str, int]:

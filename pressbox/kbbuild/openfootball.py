@@ -35,26 +35,38 @@ def short_form(name: str) -> str | None:
     return short if short != name and len(short) >= 4 else None
 
 
-def parse_clubs(text: str) -> list[dict]:
-    """Clubs of one `*.clubs.txt` file: name, founding year, stadium, city, aliases, country heading."""
-    clubs: list[dict] = []
-    country = None
+def _lines(text: str) -> list[tuple[str, object]]:
+    """A football.db text file as ("heading", name or None), ("aliases", [names]) and ("record", line) items."""
+    out: list[tuple[str, object]] = []
     for raw in text.splitlines():
         line = strip_comment(raw)
         if not line.strip():
             continue
-        heading = HEADING.match(line)
         if line.startswith("="):
-            if not heading:
-                continue  # a rule or a placeholder ("== ??? ==")
+            heading = HEADING.match(line)  # None for a rule or a placeholder ("== ??? ==")
+            out.append(("heading", heading.group(1).strip() if heading else None))
+        elif line[0].isspace():
+            if line.strip().startswith("|"):
+                out.append(("aliases", [a.strip() for a in line.split("|") if a.strip()]))
+        else:
+            out.append(("record", line))
+    return out
+
+
+def parse_clubs(text: str) -> list[dict]:
+    """Clubs of one `*.clubs.txt` file: name, founding year, stadium, city, aliases, country heading."""
+    clubs: list[dict] = []
+    country = None
+    for kind, value in _lines(text):
+        if kind == "heading":
             # the file's first heading is its country ("Germany • Deutschland"); later ones are regions
-            country = country or _english(heading.group(1))
+            country = country or (_english(value) if isinstance(value, str) else None)
             continue
-        if line[0].isspace():
-            if line.strip().startswith("|") and clubs:
-                clubs[-1]["aliases"] += [a.strip() for a in line.split("|") if a.strip()]
+        if kind == "aliases":
+            if clubs:
+                clubs[-1]["aliases"] += value
             continue
-        parts = [p.strip() for p in line.split(",") if p.strip()]
+        parts = [p.strip() for p in str(value).split(",") if p.strip()]
         club = {"name": parts[0], "country": country, "aliases": [], "stadium": None, "city": None}
         for part in parts[1:]:
             if part.startswith("@"):
@@ -75,19 +87,15 @@ def parse_leagues(text: str, default_country: str | None = None) -> list[dict]:
     """Leagues and cups of one `leagues.txt` file: key, period, name (after a rename), aliases, country."""
     leagues: list[dict] = []
     country = default_country
-    for raw in text.splitlines():
-        line = strip_comment(raw)
-        if not line.strip():
+    for kind, value in _lines(text):
+        if kind == "heading":
+            country = value if isinstance(value, str) else country
             continue
-        heading = HEADING.match(line)
-        if line.startswith("="):
-            country = heading.group(1).strip() if heading else country
+        if kind == "aliases":
+            if leagues:
+                leagues[-1]["aliases"] += value
             continue
-        if line[0].isspace():
-            if line.strip().startswith("|") and leagues:
-                leagues[-1]["aliases"] += [a.strip() for a in line.split("|") if a.strip()]
-            continue
-        tokens = line.split(None, 1)
+        tokens = str(value).split(None, 1)
         if len(tokens) < 2:
             continue
         key, rest = tokens
@@ -119,8 +127,10 @@ def build_clubs(root: Path, places: set[str]) -> list[dict]:
             names += [s for s in (short_form(n) for n in names) if s]
             names = [n for n in dict.fromkeys(names) if not DEFUNCT.search(n)]
             tier = next((tiers[(club["country"], fold(n))] for n in names if (club["country"], fold(n)) in tiers), None)
-            aliases = [n for n in names[1:] if not is_weak_name(n, places)]
-            weak = [n for n in names[1:] if is_weak_name(n, places)]
+            # a club in no league we know of is rarely news: its short names ("Metropolitan Police",
+            # "ABC") need the text's support; only its full name counts on its own
+            aliases = [n for n in names[1:] if tier and not is_weak_name(n, places)]
+            weak = [n for n in names[1:] if n not in aliases]
             rec = record("TEAM", club["name"], SOURCE, "team", sport="football", country=club["country"],
                          city=club["city"], aliases=aliases, weak=weak)
             if tier:

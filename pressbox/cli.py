@@ -8,7 +8,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -246,72 +246,74 @@ def extract(
         }, ensure_ascii=False))
 
 
+InputOpt = Annotated[Path, typer.Option("--input", help="JSONL of {\"id\", \"text\"}.")]
+OutputOpt = Annotated[Path, typer.Option("--output", help="JSONL to write.")]
+ModelOpt = Annotated[str | None, typer.Option(help="spaCy model (default: the spacy_model setting).")]
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    """The JSON objects of a JSONL file, blank lines skipped."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    """Write one JSON object a line."""
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _tagger(model: str | None):
+    """The flow's tagger (the spacy_model setting unless a model is named)."""
+    from pressbox.settings import get_settings
+    from tasks.tag import get_tagger
+
+    return get_tagger(model or get_settings().spacy_model)
+
+
 @app.command()
-def tag(
-    input: Annotated[Path, typer.Option("--input", help="JSONL of {\"id\", \"text\"}.")],  # noqa: A002
-    output: Annotated[Path, typer.Option("--output", help="JSONL to write.")],
-    model: Annotated[str | None, typer.Option(help="spaCy model (default: the spacy_model setting).")] = None,
-) -> None:
+def tag(input: InputOpt, output: OutputOpt, model: ModelOpt = None) -> None:  # noqa: A002
     """Tag sports entities in texts, through the same code the flow uses.
 
     Example: pressbox tag --input texts.jsonl --output tags.jsonl
     """
-    from pressbox.settings import get_settings
-    from tasks.tag import get_tagger
-
-    tagger = get_tagger(model or get_settings().spacy_model)
-    docs = [json.loads(line) for line in input.read_text(encoding="utf-8").splitlines() if line.strip()]
-    with output.open("w", encoding="utf-8") as out:
-        for doc, tags in zip(docs, tagger.tag_texts(d.get("text") or "" for d in docs), strict=True):
-            out.write(json.dumps({"id": doc["id"], "entities": [t.as_json() for t in tags]}, ensure_ascii=False) + "\n")
+    tagger = _tagger(model)
+    docs = _read_jsonl(input)
+    tagged = tagger.tag_texts(d.get("text") or "" for d in docs)
+    _write_jsonl(output, ({"id": doc["id"], "entities": [t.as_json() for t in tags]}
+                          for doc, tags in zip(docs, tagged, strict=True)))
     console.print(f"tagged {len(docs)} texts -> {output} ({tagger.version})", highlight=False)
 
 
 @app.command()
-def quotes(
-    input: Annotated[Path, typer.Option("--input", help="JSONL of {\"id\", \"text\"}.")],  # noqa: A002
-    output: Annotated[Path, typer.Option("--output", help="JSONL to write.")],
-    model: Annotated[str | None, typer.Option(help="spaCy model (default: the spacy_model setting).")] = None,
-) -> None:
+def quotes(input: InputOpt, output: OutputOpt, model: ModelOpt = None) -> None:  # noqa: A002
     """Find direct quotes and who said them (role, team), through the same code the flow uses.
 
     Example: pressbox quotes --input texts.jsonl --output quotes.jsonl
     """
-    from pressbox.settings import get_settings
     from tasks.quotes import extract_quotes, quote_json
-    from tasks.tag import get_tagger
 
-    tagger = get_tagger(model or get_settings().spacy_model)
-    docs = [json.loads(line) for line in input.read_text(encoding="utf-8").splitlines() if line.strip()]
-    found = 0
-    with output.open("w", encoding="utf-8") as out:
-        for doc, tags in zip(docs, tagger.tag_texts(d.get("text") or "" for d in docs), strict=True):
-            found_quotes = extract_quotes(doc.get("text") or "", tagger.mentions(tags), tagger.kb)
-            found += len(found_quotes)
-            out.write(json.dumps({"id": doc["id"], "quotes": [quote_json(q) for q in found_quotes]},
-                                 ensure_ascii=False) + "\n")
-    console.print(f"{found} quotes in {len(docs)} texts -> {output} ({tagger.version})", highlight=False)
+    tagger = _tagger(model)
+    docs = _read_jsonl(input)
+    found = [extract_quotes(doc.get("text") or "", tagger.mentions(tags), tagger.kb)
+             for doc, tags in zip(docs, tagger.tag_texts(d.get("text") or "" for d in docs), strict=True)]
+    _write_jsonl(output, ({"id": doc["id"], "quotes": [quote_json(q) for q in qs]}
+                          for doc, qs in zip(docs, found, strict=True)))
+    console.print(f"{sum(map(len, found))} quotes in {len(docs)} texts -> {output} ({tagger.version})", highlight=False)
 
 
 @app.command()
-def matches(
-    input: Annotated[Path, typer.Option("--input", help="JSONL of {\"id\", \"text\"}.")],  # noqa: A002
-    output: Annotated[Path, typer.Option("--output", help="JSONL to write.")],
-    model: Annotated[str | None, typer.Option(help="spaCy model (default: the spacy_model setting).")] = None,
-) -> None:
+def matches(input: InputOpt, output: OutputOpt, model: ModelOpt = None) -> None:  # noqa: A002
     """Read match facts (report or not, scores, home/away, competition, scorers), as the flow does.
 
     Example: pressbox matches --input texts.jsonl --output matches.jsonl
     """
-    from pressbox.settings import get_settings
     from tasks.matches import as_json, match_texts
-    from tasks.tag import get_tagger
 
-    tagger = get_tagger(model or get_settings().spacy_model)
-    docs = [json.loads(line) for line in input.read_text(encoding="utf-8").splitlines() if line.strip()]
-    with output.open("w", encoding="utf-8") as out:
-        for doc, (is_report, facts) in zip(docs, match_texts(tagger, [d.get("text") or "" for d in docs]), strict=True):
-            out.write(json.dumps({"id": doc["id"], **as_json(is_report, facts)}, ensure_ascii=False) + "\n")
+    docs = _read_jsonl(input)
+    facts = match_texts(_tagger(model), [d.get("text") or "" for d in docs])
+    _write_jsonl(output, ({"id": doc["id"], **as_json(is_report, found)}
+                          for doc, (is_report, found) in zip(docs, facts, strict=True)))
     console.print(f"read matches in {len(docs)} texts -> {output}", highlight=False)
 
 
@@ -319,7 +321,7 @@ def matches(
 def stories(
     input: Annotated[Path, typer.Option("--input", help="JSONL of {\"id\", \"title\", \"text\" or \"summary\", \"published\"}.")],  # noqa: A002, E501
     output: Annotated[Path, typer.Option("--output", help="JSONL to write: {\"id\", \"cluster\"}.")],
-    model: Annotated[str | None, typer.Option(help="spaCy model (default: the spacy_model setting).")] = None,
+    model: ModelOpt = None,
 ) -> None:
     """Group items that tell the same story, through the same code the flow uses.
 
@@ -327,14 +329,11 @@ def stories(
     """
     from pressbox.settings import get_settings
     from tasks.stories import cluster_items, story_params
-    from tasks.tag import get_tagger
 
     settings = get_settings()
-    items = [json.loads(line) for line in input.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assigned = cluster_items(items, get_tagger(model or settings.spacy_model), story_params(settings))
-    with output.open("w", encoding="utf-8") as out:
-        for a in assigned:
-            out.write(json.dumps({"id": a.article_id, "cluster": a.story_id}, ensure_ascii=False) + "\n")
+    items = _read_jsonl(input)
+    assigned = cluster_items(items, _tagger(model), story_params(settings))
+    _write_jsonl(output, ({"id": a.article_id, "cluster": a.story_id} for a in assigned))
     console.print(f"{len(items)} items -> {len({a.story_id for a in assigned})} stories -> {output}", highlight=False)
 
 

@@ -27,6 +27,19 @@ class Settings(BaseSettings):
     )
 
     db_path: Path = Field(ROOT / "warehouse" / "pressbox.duckdb", description="DuckDB warehouse file.")
+    warehouse: str = Field(
+        "",
+        description="Where runs load: a DuckDB file (empty = db_path), or a DuckLake catalog that several runs "
+        "write at once: 'ducklake:sqlite:PATH' or 'ducklake:postgres:CONNINFO' (README \"Scaling out\").",
+    )
+    lake_data_path: str = Field(
+        "",
+        description="Where a DuckLake warehouse keeps its Parquet files: a folder or an object-store URL "
+        "(s3://...); read when the lake is created (empty with a SQLite catalog: PATH.files/).",
+    )
+    lake_keep_days: float = Field(
+        7.0, description="Days of DuckLake snapshots the nightly maintenance keeps (time travel reaches that far)."
+    )
     feeds_file: Path = Field(ROOT / "feeds.toml", description="TOML list of [[feeds]].")
     user_agent: str = Field(
         "pressbox/0.1 (+https://github.com/pressbox/pressbox; sports-news research crawler)",

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 
@@ -35,7 +36,8 @@ from schemas.records import (
     StorySignature,
     TaggedArticle,
 )
-from tasks import stories
+from tasks import lake, stories
+from tasks.lake import Lake
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 VIEWS_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "views"
@@ -44,6 +46,8 @@ PERMANENT_ERRORS = {"gone", "not_html", "robots_disallowed", "blocked_address", 
                     "no_body", "empty_body", "dom_too_large"}
 UNTRIED_ERRORS = {"host_unresponsive"}  # the page was never requested: recorded, but no attempt spent
 LOCK_ERRORS = ("Could not set lock", "Conflicting lock", "database is locked")
+Target = Path | Lake  # a DuckDB file or a DuckLake (tasks/lake.py); every function here takes either
+T = TypeVar("T")
 
 
 class WarehouseBusy(RuntimeError):
@@ -52,7 +56,11 @@ class WarehouseBusy(RuntimeError):
 
 # -- connections ---------------------------------------------------------------------------------
 def connect(db_path: Path | str, *, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, retrying within `wait` seconds while another process holds the lock."""
+    """Open the warehouse, retrying within `wait` seconds while another process holds the lock.
+
+    A DuckLake is attached in an in-memory DuckDB as its default database (tasks/lake.py)."""
+    if lake.is_lake(db_path):
+        return lake.connect(db_path, read_only=read_only)
     db_path = Path(db_path)
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,22 +81,28 @@ def connect(db_path: Path | str, *, read_only: bool = False, wait: float = 30.0)
 
 def extension_dir(db_path: Path | str) -> Path:
     """Where DuckDB keeps extensions for this warehouse (never ~/.duckdb)."""
+    if lake.is_lake(db_path):
+        return db_path.local / ".duckdb-extensions"
     return Path(db_path).resolve().parent / ".duckdb-extensions"
 
 
 def snapshot_path(db_path: Path | str) -> Path:
-    """The read-only copy analysts open: `<db>.read.duckdb` beside the warehouse."""
+    """The read-only copy analysts open: `<db>.read.duckdb` beside the warehouse (a lake has none:
+    readers attach it read-only and see its last committed snapshot)."""
     db_path = Path(db_path)
     return db_path.with_name(f"{db_path.stem}.read{db_path.suffix or '.duckdb'}")
 
 
 @contextlib.contextmanager
 def transaction(db_path: Path | str, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection inside BEGIN/COMMIT; rolled back (and closed) on any error."""
+    """A connection inside BEGIN/COMMIT; rolled back (and closed) on any error. On a lake the
+    transaction claims the write token first (tasks/lake.py): see `transact` for the retry."""
     con = connect(db_path, wait=wait)
     try:
         con.execute("BEGIN TRANSACTION")
         try:
+            if lake.is_lake(db_path):
+                lake.begin_write(con)
             yield con
         except BaseException:
             con.execute("ROLLBACK")
@@ -98,10 +112,26 @@ def transaction(db_path: Path | str, wait: float = 30.0) -> Iterator[duckdb.Duck
         con.close()
 
 
+def transact(db_path: Target, body: Callable[[duckdb.DuckDBPyConnection], T], wait: float = 30.0) -> T:
+    """`body(con)` in one transaction; on a lake, re-run whole when its commit conflicts with
+    another writer's (so a retried batch sees what the other committed: nothing doubled)."""
+    def once() -> T:
+        with transaction(db_path, wait=wait) as con:
+            return body(con)
+
+    return lake.retry_conflicts(once) if lake.is_lake(db_path) else once()
+
+
 @contextlib.contextmanager
-def run_lock(db_path: Path | str, wait: float = 0.0) -> Iterator[None]:
-    """Hold `<db>.lock` for a whole run, so two ingests never interleave on one warehouse."""
-    path = Path(f"{Path(db_path).resolve()}.lock")  # resolved: a symlinked --db shares the lock
+def run_lock(db_path: Target, wait: float = 0.0, scope: str = "") -> Iterator[None]:
+    """Hold `<db>.lock` for a whole run, so two ingests never interleave on one warehouse.
+
+    A lake takes many writers: its lock (on this machine) is per `scope` (the run's feeds), so two
+    runs over other feeds load at once while one feeds file is never run twice at once."""
+    if lake.is_lake(db_path):
+        path = db_path.local / f"run-{hashlib.sha1(scope.encode()).hexdigest()[:12]}.lock"
+    else:
+        path = Path(f"{Path(db_path).resolve()}.lock")  # resolved: a symlinked --db shares the lock
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait
@@ -153,19 +183,29 @@ def apply_views(con: duckdb.DuckDBPyConnection, directory: Path = VIEWS_DIR) -> 
 
 def prepare(db_path: Path, feeds: Sequence[FeedConfig]) -> dict[str, FeedState]:
     """Migrate, register the configured feeds, and return what is known of each for conditional GET."""
+    import pandas as pd
+
     con = connect(db_path)
     try:
-        migrate(con)
-        con.execute("BEGIN TRANSACTION")
-        for f in feeds:
+        lake.migrate(con, MIGRATIONS_DIR) if lake.is_lake(db_path) else migrate(con)
+        feed_frame = pd.DataFrame(
+            [[f.feed_id, f.url, f.name, f.sport, f.league, f.language] for f in feeds],
+            columns=["feed_id", "url", "name", "sport", "league", "language"], dtype=object,
+        ).drop_duplicates("feed_id", keep="last")
+
+        def register(con: duckdb.DuckDBPyConnection) -> None:
+            con.register("feed_frame", feed_frame)
             con.execute(
-                """INSERT INTO feeds (feed_id, url, name, sport, league, language) VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (feed_id) DO UPDATE SET url = excluded.url, name = excluded.name,
-                     sport = excluded.sport, league = excluded.league, language = excluded.language""",
-                [f.feed_id, f.url, f.name, f.sport, f.league, f.language],
-            )
-        con.execute("COMMIT")
-        load_coaching_spells(con)
+                """MERGE INTO feeds USING feed_frame AS f ON feeds.feed_id = f.feed_id
+                   WHEN MATCHED THEN UPDATE SET url = f.url, name = f.name, sport = f.sport, league = f.league,
+                     language = f.language
+                   WHEN NOT MATCHED THEN INSERT (feed_id, url, name, sport, league, language)
+                     VALUES (f.feed_id, f.url, f.name, f.sport, f.league, f.language)""")
+            con.unregister("feed_frame")
+
+        if feeds:
+            _write_on(con, db_path, register)
+        load_coaching_spells(con, target=db_path)
         rows = con.execute(
             "SELECT feed_id, url, etag, last_modified FROM feeds WHERE list_contains(?, feed_id)",
             [[f.feed_id for f in feeds]],
@@ -180,21 +220,45 @@ def prepare(db_path: Path, feeds: Sequence[FeedConfig]) -> dict[str, FeedState]:
     }
 
 
-def load_coaching_spells(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple] | None = None) -> int:
-    """Rewrite coaching_spells from the knowledge base (or `rows`) in one transaction; returns the rows."""
+def _write_on(con: duckdb.DuckDBPyConnection, db_path: Target, body: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """`transact` on a connection already open (one transaction; on a lake, re-run on a conflict)."""
+    def once() -> T:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if lake.is_lake(db_path):
+                lake.begin_write(con)
+            result = body(con)
+            con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already rolled back
+                con.execute("ROLLBACK")
+            raise
+        return result
+
+    return lake.retry_conflicts(once) if lake.is_lake(db_path) else once()
+
+
+def load_coaching_spells(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple] | None = None,
+                         target: Target | None = None) -> int:
+    """Rewrite coaching_spells from the knowledge base (or `rows`) in one transaction; returns the rows.
+    `target`: the warehouse `con` is open on (a lake's write is claimed and retried)."""
     import pandas as pd
 
     from tasks.kb import coaching_spells, default_kb
 
     rows = coaching_spells(default_kb()) if rows is None else rows
-    spell_frame = pd.DataFrame(  # noqa: F841 (read by name in SQL)
+    spell_frame = pd.DataFrame(
         list(rows), columns=["coach_entity_id", "team_entity_id", "start_year", "end_year", "coach_name",
                              "team_name", "source"]
     ).astype({"start_year": "Int64", "end_year": "Int64"})
-    con.execute("BEGIN TRANSACTION")
-    con.execute("DELETE FROM coaching_spells")
-    con.execute("INSERT INTO coaching_spells BY NAME SELECT * FROM spell_frame")
-    con.execute("COMMIT")
+
+    def rewrite(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("DELETE FROM coaching_spells")
+        con.register("spell_frame", spell_frame)
+        con.execute("INSERT INTO coaching_spells BY NAME SELECT * FROM spell_frame")
+        con.unregister("spell_frame")
+
+    _write_on(con, target if target is not None else Path(), rewrite)
     return len(rows)
 
 
@@ -202,15 +266,20 @@ def load_coaching_spells(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple] |
 def start_run(db_path: Path, run_id: str, flow_run_id: str | None, pressbox_version: str, tagger_version: str) -> None:
     """Insert the run's row (status running); a row left `running` by a killed run becomes `crashed`.
 
-    Called under the run lock, so no other run can be active.
+    Called under the run lock, so no other run can be active; on a lake other runs may be (other
+    feeds, other machines), so only a row left running for over a day is taken as crashed there.
     """
-    with transaction(db_path) as con:
-        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running'")
+    def body(con: duckdb.DuckDBPyConnection) -> None:
+        now = datetime.now(UTC)
+        stale = now - timedelta(days=1) if lake.is_lake(db_path) else now
+        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running' AND started_at <= ?", [stale])
         con.execute(
             """INSERT INTO runs (run_id, flow_run_id, started_at, status, pressbox_version, tagger_version)
                VALUES (?, ?, ?, 'running', ?, ?)""",
-            [run_id, flow_run_id, datetime.now(UTC), pressbox_version, tagger_version],
+            [run_id, flow_run_id, now, pressbox_version, tagger_version],
         )
+
+    transact(db_path, body)
 
 
 def finish_run(db_path: Path, run_id: str, status: str, counts: dict[str, int], error: str | None = None) -> None:
@@ -218,11 +287,10 @@ def finish_run(db_path: Path, run_id: str, status: str, counts: dict[str, int], 
     cols = ["feeds_ok", "feeds_failed", "feeds_not_modified", "entries_new", "articles_new", "articles_updated",
             "articles_unchanged", "articles_failed", "mentions", "batches_staged"]
     sets = ", ".join(f"{c} = ?" for c in cols)
-    with transaction(db_path) as con:
-        con.execute(
-            f"UPDATE runs SET finished_at = ?, status = ?, error = ?, {sets} WHERE run_id = ?",
-            [datetime.now(UTC), status, error, *[int(counts.get(c, 0)) for c in cols], run_id],
-        )
+    transact(db_path, lambda con: con.execute(
+        f"UPDATE runs SET finished_at = ?, status = ?, error = ?, {sets} WHERE run_id = ?",
+        [datetime.now(UTC), status, error, *[int(counts.get(c, 0)) for c in cols], run_id],
+    ))
 
 
 def _errors_frame(run_id: str, errors: Sequence[FetchError]) -> pd.DataFrame:
@@ -259,7 +327,8 @@ def record_feeds(db_path: Path, run_id: str, results: Sequence[FeedResult]) -> i
 
     now = datetime.now(UTC)
     entries = [e for r in results for e in r.entries]
-    with transaction(db_path) as con:
+
+    def body(con: duckdb.DuckDBPyConnection) -> int:
         fresh = 0
         if entries:
             frame = pd.DataFrame(  # noqa: F841 (read by name in SQL)
@@ -275,28 +344,32 @@ def record_feeds(db_path: Path, run_id: str, results: Sequence[FeedResult]) -> i
                     "updated_at": pd.Series([e.updated_at for e in entries], dtype="datetime64[us, UTC]"),
                     "language": [e.language for e in entries],
                 }
-            )
+            ).drop_duplicates(["feed_id", "entry_key"], keep="last")
             before = con.execute("SELECT count(*) FROM feed_entries WHERE status = 'pending'").fetchone()[0]
             # A new entry whose article is already stored (same canonical URL, other feed) is done.
+            # MERGE, not ON CONFLICT: a DuckLake has no keys to conflict on (tasks/lake.py)
             con.execute(
-                """INSERT INTO feed_entries
-                   SELECT f.feed_id, f.entry_key, f.url, f.canonical_url, f.title, f.summary, f.author,
-                          f.published_at, f.updated_at, f.language, ?, ?,
-                          CASE WHEN a.article_id IS NULL THEN 'pending' ELSE 'done' END, 0, a.article_id, NULL
-                   FROM frame f LEFT JOIN articles a ON a.canonical_url = f.canonical_url
-                   ON CONFLICT (feed_id, entry_key) DO UPDATE SET
-                     last_seen_at = excluded.last_seen_at,
-                     title = excluded.title, summary = excluded.summary, updated_at = excluded.updated_at,
+                """MERGE INTO feed_entries USING (
+                       SELECT f.*, CASE WHEN a.article_id IS NULL THEN 'pending' ELSE 'done' END AS new_status,
+                              a.article_id AS known_article_id
+                       FROM frame f LEFT JOIN articles a ON a.canonical_url = f.canonical_url) AS s
+                   ON feed_entries.feed_id = s.feed_id AND feed_entries.entry_key = s.entry_key
+                   WHEN MATCHED THEN UPDATE SET
+                     last_seen_at = ?,
+                     title = s.title, summary = s.summary, updated_at = s.updated_at,
                      -- a guid whose link changed points at its new page
-                     url = excluded.url, canonical_url = excluded.canonical_url,
+                     url = s.url, canonical_url = s.canonical_url,
                      -- an entry the publisher updated (or moved) is fetched again
-                     status = CASE WHEN excluded.canonical_url <> feed_entries.canonical_url THEN 'pending'
-                                   WHEN excluded.updated_at > feed_entries.updated_at
+                     status = CASE WHEN s.canonical_url <> feed_entries.canonical_url THEN 'pending'
+                                   WHEN s.updated_at > feed_entries.updated_at
                                    AND feed_entries.status <> 'gone' THEN 'pending' ELSE feed_entries.status END,
-                     attempts = CASE WHEN excluded.canonical_url <> feed_entries.canonical_url
-                                       OR excluded.updated_at > feed_entries.updated_at THEN 0
-                                     ELSE feed_entries.attempts END""",
-                [now, now],
+                     attempts = CASE WHEN s.canonical_url <> feed_entries.canonical_url
+                                       OR s.updated_at > feed_entries.updated_at THEN 0
+                                     ELSE feed_entries.attempts END
+                   WHEN NOT MATCHED THEN INSERT VALUES (
+                     s.feed_id, s.entry_key, s.url, s.canonical_url, s.title, s.summary, s.author, s.published_at,
+                     s.updated_at, s.language, ?, ?, s.new_status, 0, s.known_article_id, NULL)""",
+                [now, now, now],
             )
             after = con.execute("SELECT count(*) FROM feed_entries WHERE status = 'pending'").fetchone()[0]
             fresh = after - before
@@ -318,7 +391,9 @@ def record_feeds(db_path: Path, run_id: str, results: Sequence[FeedResult]) -> i
         if results:
             con.executemany("INSERT INTO feed_fetches VALUES (?, ?, ?, ?, ?)",
                             [[run_id, r.feed_id, r.status, r.http_status, now] for r in results])
-    return fresh
+        return fresh
+
+    return transact(db_path, body)
 
 
 def pending_entries(db_path: Path, feed_ids: Sequence[str], max_attempts: int, limit: int = 100_000) -> list[FeedEntry]:
@@ -376,13 +451,14 @@ def load_batch(
     `count_in_run`: add the batch's counts to its run's row in the same transaction, so a run
     killed later still shows what it loaded.
     """
-    counts = LoadCounts()
     now = datetime.now(UTC)
     # two entries of one batch can lead to the same article: keep one
     unique: dict[str, TaggedArticle] = {}
     for t in tagged:
         unique.setdefault(t.article.article_id, t)
-    with transaction(db_path, wait=wait) as con:
+
+    def body(con: duckdb.DuckDBPyConnection) -> LoadCounts:  # re-run whole if a lake's commit conflicts
+        counts = LoadCounts()
         existing = {}
         if unique:
             existing = {
@@ -422,7 +498,9 @@ def load_batch(
                      mentions = mentions + ? WHERE run_id = ?""",
                 [counts.new, counts.updated, counts.unchanged, counts.failed, counts.mentions, run_id],
             )
-    return counts
+        return counts
+
+    return transact(db_path, body, wait=wait)
 
 
 def _upsert_articles(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle], now: datetime) -> None:
@@ -441,13 +519,14 @@ def _upsert_articles(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
     frame["http_status"] = pd.array(frame["http_status"], dtype="Int32")
     cols = ", ".join(ARTICLE_COLS)
     keep = ("article_id", "canonical_url", "feed_id")
-    updates = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLS if c not in keep)
+    updates = ", ".join(f"{c} = s.{c}" for c in ARTICLE_COLS if c not in keep)
+    values = ", ".join(f"s.{c}" for c in ARTICLE_COLS)
     con.register("article_frame", frame)
     con.execute(
-        f"""INSERT INTO articles ({cols}, first_loaded_at, updated_at)
-            SELECT {cols}, ?, ? FROM article_frame
-            ON CONFLICT (article_id) DO UPDATE SET {updates}, updated_at = excluded.updated_at""",
-        [now, now],
+        f"""MERGE INTO articles USING article_frame AS s ON articles.article_id = s.article_id
+            WHEN MATCHED THEN UPDATE SET {updates}, updated_at = ?
+            WHEN NOT MATCHED THEN INSERT ({cols}, first_loaded_at, updated_at) VALUES ({values}, ?, ?)""",
+        [now, now, now],
     )
     con.unregister("article_frame")
 
@@ -484,13 +563,19 @@ def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArti
                                           "source", "sport", "league", "country"]
         )
         con.execute(
-            """INSERT INTO entities BY NAME SELECT entity_id, canonical_name, label, wikidata_id,
-                      CAST(aliases AS VARCHAR[]) AS aliases, source, sport, league, country FROM entity_frame
-               ON CONFLICT (entity_id) DO UPDATE SET
-                 canonical_name = excluded.canonical_name, wikidata_id = excluded.wikidata_id,
-                 aliases = excluded.aliases, source = excluded.source, sport = excluded.sport,
-                 league = excluded.league, country = excluded.country,
-                 label = CASE WHEN entities.label IN ('PERSON', 'ORG') THEN excluded.label ELSE entities.label END"""
+            """MERGE INTO entities USING (
+                   SELECT entity_id, canonical_name, label, wikidata_id, CAST(aliases AS VARCHAR[]) AS aliases,
+                          source, sport, league, country FROM entity_frame) AS s
+               ON entities.entity_id = s.entity_id
+               WHEN MATCHED THEN UPDATE SET
+                 canonical_name = s.canonical_name, wikidata_id = s.wikidata_id,
+                 aliases = s.aliases, source = s.source, sport = s.sport,
+                 league = s.league, country = s.country,
+                 label = CASE WHEN entities.label IN ('PERSON', 'ORG') THEN s.label ELSE entities.label END
+               WHEN NOT MATCHED THEN INSERT (entity_id, canonical_name, label, wikidata_id, aliases, source, sport,
+                                             league, country)
+                 VALUES (s.entity_id, s.canonical_name, s.label, s.wikidata_id, s.aliases, s.source, s.sport,
+                         s.league, s.country)"""
         )
 
 
@@ -734,17 +819,21 @@ def stored_articles(db_path: Path, article_ids: Sequence[str]) -> list[Article]:
 
 def replace_tags(db_path: Path, tagged: Sequence[TaggedArticle]) -> int:
     """Replace the mentions of stored articles and set their tagger_version, in one transaction."""
-    with transaction(db_path) as con:
+    def body(con: duckdb.DuckDBPyConnection) -> None:
         _replace_article_outputs(con, tagged)
         for t in tagged:
             con.execute("UPDATE articles SET tagger_version = ? WHERE article_id = ?",
                         [t.tagger_version, t.article.article_id])
+
+    transact(db_path, body)
     return sum(len(t.mentions) for t in tagged)
 
 
 # -- staging: a batch that could not be loaded waits on disk for the next run ----------------------
 def staging_dir(db_path: Path | str) -> Path:
     """Where batches wait when the warehouse is held by another process: `<db>.staging/`."""
+    if lake.is_lake(db_path):
+        return db_path.local / "staging"
     return Path(f"{db_path}.staging")
 
 
@@ -796,7 +885,7 @@ def query(db_path: Path, sql: str, params: Sequence | None = None, wait: float =
     con = connect(db_path, read_only=True, wait=wait)
     try:
         if sandboxed:
-            sandbox(con)
+            lake.sandbox(con) if lake.is_lake(db_path) else sandbox(con)
         cur = con.execute(sql, params or [])
         cols = [d[0] for d in cur.description] if cur.description else []
         return cols, cur.fetchall()
@@ -805,7 +894,9 @@ def query(db_path: Path, sql: str, params: Sequence | None = None, wait: float =
 
 
 def refresh_views(db_path: Path) -> list[str]:
-    """Re-create the analyst views after a load."""
+    """Re-create the analyst views after a load (on a lake: in one transaction, retried on a conflict)."""
+    if lake.is_lake(db_path):
+        return transact(db_path, apply_views)
     con = connect(db_path)
     try:
         return apply_views(con)
@@ -823,12 +914,19 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
 
 def has_search_index(db_path: Path) -> bool:
     """Is there a BM25 index already (from an earlier run)?"""
+    if lake.is_lake(db_path):
+        return lake.search_path(db_path).exists()
     _, rows = query(db_path, "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'fts_main_articles'")
     return rows[0][0] > 0
 
 
 def build_search_index(db_path: Path) -> str | None:
-    """Rebuild the BM25 index over article titles and bodies; returns why not, if it could not."""
+    """Rebuild the BM25 index over article titles and bodies; returns why not, if it could not.
+
+    A lake cannot hold the index: it is built in a local DuckDB file from the lake's articles and
+    swapped in atomically (searches already open keep the previous file)."""
+    if lake.is_lake(db_path):
+        return _build_lake_search_index(db_path)
     con = connect(db_path)
     try:
         load_fts(con)
@@ -840,8 +938,41 @@ def build_search_index(db_path: Path) -> str | None:
         con.close()
 
 
-def search(db_path: Path, text: str, limit: int = 10, sandboxed: bool = False) -> list[tuple]:
-    """Articles ranked by BM25 for a query: (score, published_at, title, canonical_url, article_id)."""
+def _build_lake_search_index(db: Lake) -> str | None:
+    target = lake.search_path(db)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(tmp), config={"extension_directory": str(extension_dir(db))})
+        try:
+            lake.load_extensions(con, db)
+            con.execute(f"ATTACH {_sql_literal(db.spec)} AS {lake.ALIAS} (READ_ONLY)")
+            con.execute(f"""CREATE TABLE articles AS SELECT article_id, title, body, published_at, canonical_url
+                            FROM {lake.ALIAS}.articles""")
+            con.execute(f"DETACH {lake.ALIAS}")
+            load_fts(con)
+            con.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'body', overwrite = 1)")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+        return None
+    except (duckdb.Error, ImportError, OSError) as exc:
+        return f"full-text search unavailable: {type(exc).__name__}: {exc}"
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def search(db_path: Target, text: str, limit: int = 10, sandboxed: bool = False) -> list[tuple]:
+    """Articles ranked by BM25 for a query: (score, published_at, title, canonical_url, article_id).
+    On a lake, from the local index (built from the lake first if there is none)."""
+    if lake.is_lake(db_path):
+        if not has_search_index(db_path) and (why := build_search_index(db_path)):
+            raise duckdb.IOException(why)
+        db_path = lake.search_path(db_path)
     con = connect(db_path, read_only=True, wait=10.0)
     try:
         load_fts(con)
@@ -857,12 +988,15 @@ def search(db_path: Path, text: str, limit: int = 10, sandboxed: bool = False) -
         con.close()
 
 
-def publish_snapshot(db_path: Path) -> Path:
+def publish_snapshot(db_path: Target) -> Path | None:
     """Copy the warehouse to its read-only snapshot, atomically.
 
     Analysts open the snapshot, so a long analyst session never blocks a run's writes; a session
     already open keeps reading the previous copy (the old file stays alive until it closes).
+    A lake has no copy (None): its readers attach it read-only.
     """
+    if lake.is_lake(db_path):
+        return None
     con = connect(db_path)
     try:
         con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
@@ -873,6 +1007,12 @@ def publish_snapshot(db_path: Path) -> Path:
     shutil.copyfile(db_path, tmp)
     os.replace(tmp, target)
     return target
+
+
+def maintain(db_path: Target, keep_days: float = 7.0) -> dict[str, int]:
+    """The nightly maintenance of the storage: on a lake, merge small files, expire old snapshots and
+    delete unreferenced files (tasks/lake.py); a DuckDB file needs none here. Returns file counts."""
+    return lake.maintain(db_path, keep_days) if lake.is_lake(db_path) else {}
 
 
 EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors", "feed_fetches",
@@ -886,7 +1026,8 @@ def export(db_path: Path, directory: Path, fmt: str = "parquet", overwrite: bool
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"unknown export format {fmt!r} (parquet or csv)")
     targets = [directory / f"{table}.{fmt}" for table in EXPORT_TABLES]
-    protected = {Path(p).resolve() for p in (db_path, snapshot_path(db_path), f"{db_path}.wal")}
+    protected = set() if lake.is_lake(db_path) else {
+        Path(p).resolve() for p in (db_path, snapshot_path(db_path), f"{db_path}.wal")}
     if clash := [str(p) for p in targets if p.resolve() in protected]:
         raise ValueError(f"refusing to export over the warehouse: {', '.join(clash)}")
     if (existing := [str(p) for p in targets if p.exists() or p.is_symlink()]) and not overwrite:
@@ -903,7 +1044,8 @@ def export(db_path: Path, directory: Path, fmt: str = "parquet", overwrite: bool
             select = "*"
             if fmt == "csv":  # a list in CSV is a JSON array, not DuckDB's [a, b] text
                 lists = [c for c, t in con.execute("SELECT column_name, data_type FROM duckdb_columns() "
-                                                     "WHERE table_name = ?", [table]).fetchall() if t.endswith("[]")]
+                                                     "WHERE table_name = ? AND database_name = current_database()",
+                                                     [table]).fetchall() if t.endswith("[]")]
                 if lists:
                     select = "* REPLACE (" + ", ".join(f"to_json({c}) AS {c}" for c in lists) + ")"
             con.execute(f"COPY (SELECT {select} FROM {table}) TO {literal} (FORMAT {fmt})")

@@ -6,7 +6,6 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
 from prefect import get_run_logger
 from prefect.states import Cancelled, Completed, Failed, State
@@ -15,11 +14,12 @@ from pressbox.settings import Settings, get_settings
 from tasks import load
 
 
-def hold_warehouse(stack: contextlib.ExitStack, db: Path, wait: float) -> State | None:
+def hold_warehouse(stack: contextlib.ExitStack, db: load.Target, wait: float, scope: str = "") -> State | None:
     """Take the warehouse's run lock for the rest of `stack`, or return the Cancelled state of a run
-    that must be skipped because another run holds it (skipped, never failed)."""
+    that must be skipped because another run holds it (skipped, never failed). On a lake the lock is
+    per `scope` (load.run_lock)."""
     try:
-        stack.enter_context(load.run_lock(db, wait=wait))
+        stack.enter_context(load.run_lock(db, wait=wait, scope=scope))
     except load.WarehouseBusy as exc:
         get_run_logger().warning("skipped: %s", exc)
         return Cancelled(message=f"skipped: {exc}")

@@ -21,7 +21,7 @@ from flows import final_state, hold_warehouse, outcome, quiet_third_party_logger
 from pressbox import progress
 from pressbox.settings import Settings
 from schemas.records import FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
-from tasks import load
+from tasks import lake, load
 from tasks.feeds import load_feeds_file, parse_feed
 from tasks.fetch import Fetcher, FetchFailure
 from tasks.kb import tagger_version
@@ -55,7 +55,7 @@ class RunSummary:
 
 # -- tasks (thin wrappers; the work is in tasks/*) ------------------------------------------------
 @task(name="prepare-warehouse", cache_policy=NO_CACHE)
-def prepare_warehouse(db_path: Path, feeds: list[FeedConfig]) -> dict[str, FeedState]:
+def prepare_warehouse(db_path: load.Target, feeds: list[FeedConfig]) -> dict[str, FeedState]:
     """Migrate the warehouse and read each feed's validators."""
     return load.prepare(db_path, feeds)
 
@@ -107,7 +107,7 @@ def extract_tag_batch(
 
 
 @task(name="load-batch", cache_policy=NO_CACHE)
-def load_batch(db_path: Path, run_id: str, seq: int, tagged: list[TaggedArticle], failures: list,
+def load_batch(db_path: load.Target, run_id: str, seq: int, tagged: list[TaggedArticle], failures: list,
                settings: Settings) -> load.LoadCounts | None:
     """One transaction per batch; if the warehouse stays busy, stage the batch for the next run."""
     try:
@@ -172,12 +172,12 @@ def ingest_flow(feeds_file: str | None = None, db_path: str | None = None) -> St
 
         start_fork_server()  # imports in the background while feeds are fetched (no-op if running)
     log = get_run_logger()
-    db = Path(settings.db_path)
+    db = lake.target(settings)  # a DuckDB file or a DuckLake (PRESSBOX_WAREHOUSE)
     feeds = load_feeds_file(Path(settings.feeds_file))
     version = tagger_version(settings.spacy_model)
     summary = RunSummary(run_id=uuid.uuid4().hex)
     with contextlib.ExitStack() as stack:
-        if skipped := hold_warehouse(stack, db, settings.run_lock_wait):
+        if skipped := hold_warehouse(stack, db, settings.run_lock_wait, scope=str(Path(settings.feeds_file).resolve())):
             return skipped
         states = prepare_warehouse(db, feeds)
         load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version)

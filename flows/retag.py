@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -11,13 +10,13 @@ from prefect.states import State
 
 from flows import hold_warehouse, run_settings, using_settings
 from pressbox.settings import Settings
-from tasks import load
+from tasks import lake, load
 from tasks.enrich import enrich_articles
 from tasks.tag import SportsTagger, get_tagger
 
 
 @task(name="retag-batch", cache_policy=NO_CACHE)
-def retag_batch(db_path: Path, article_ids: list[str], tagger: SportsTagger) -> int:
+def retag_batch(db_path: load.Target, article_ids: list[str], tagger: SportsTagger) -> int:
     """Tag one batch of stored articles and replace their mentions in one transaction."""
     return load.replace_tags(db_path, enrich_articles(tagger, load.stored_articles(db_path, article_ids)))
 
@@ -35,7 +34,7 @@ def retag_flow(db_path: str | None = None) -> dict | State:
     """Re-tag every stored article whose tagger_version is not the current one; rebuild the outputs."""
     settings = run_settings(db_path=db_path)
     log = get_run_logger()
-    db = Path(settings.db_path)
+    db = lake.target(settings)
     tagger = get_tagger(settings.spacy_model)
     done = mentions = 0
     with contextlib.ExitStack() as stack:
@@ -52,4 +51,6 @@ def retag_flow(db_path: str | None = None) -> dict | State:
             load.refresh_views(db)
             if settings.publish_snapshot:
                 load.publish_snapshot(db)
-    return {"retagged": done, "mentions": mentions, "tagger_version": tagger.version}
+        if files := load.maintain(db, settings.lake_keep_days):  # a lake's small files and old snapshots
+            log.info("lake maintenance: %d data files before, %d after", files["files_before"], files["files_after"])
+    return {"retagged": done, "mentions": mentions, "tagger_version": tagger.version, **files}

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # imported where used: `pressbox --help` must not pay for Pre
     from prefect.states import State
 
     from pressbox.settings import Settings
+    from tasks.lake import Lake
 
 app = typer.Typer(help="pressbox: sports-news feeds -> articles -> sports entities -> DuckDB.",
                   no_args_is_help=True, add_completion=False)
@@ -30,7 +31,13 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 FeedsOpt = Annotated[Path | None, typer.Option("--feeds", help="TOML feeds file (default: feeds.toml).")]
-DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse (default: warehouse/pressbox.duckdb).")]
+DbOpt = Annotated[Path | None, typer.Option(
+    "--db", help="DuckDB warehouse file (default: the warehouse setting, else warehouse/pressbox.duckdb).")]
+
+
+def _db(db: Path | None) -> dict[str, object]:
+    """Settings overrides for --db: a file named on the command line beats a warehouse setting (a lake)."""
+    return {"db_path": db, "warehouse": str(db) if db else None}
 
 # `pressbox run` exit codes (README "Exit codes"): cron and scripts read the outcome from these.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_PARTIAL = 0, 1, 2, 3, 4
@@ -142,7 +149,7 @@ def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
     Example: pressbox run --feeds feeds.toml --db warehouse/pressbox.duckdb
     """
     _prefect_env()
-    settings = _settings(feeds_file=feeds, db_path=db)
+    settings = _settings(feeds_file=feeds, **_db(db))
     _check_feeds(settings)
     if settings.workers > 1:  # workers' imports overlap Prefect's start-up (tasks/pool.py)
         from tasks.pool import start_fork_server
@@ -193,7 +200,7 @@ def demo(
         console.print(f"demo site serving on {site.base_url}; warehouse {db_path}")
         from flows.ingest import ingest
 
-        settings = _settings(db_path=db_path, feeds_file=feeds_file, allow_private_hosts="127.0.0.1",
+        settings = _settings(**_db(db_path), feeds_file=feeds_file, allow_private_hosts="127.0.0.1",
                              per_host_interval=0.0, per_host_concurrency=4)
         with _prefect(settings), _reporter():
             summary = ingest(settings=settings)
@@ -337,17 +344,21 @@ def stories(
     console.print(f"{len(items)} items -> {len({a.story_id for a in assigned})} stories -> {output}", highlight=False)
 
 
-def _read_path(db: Path | None, live: bool) -> Path:
+def _read_path(db: Path | None, live: bool) -> Path | Lake:
     """The file a reading command opens: the analyst snapshot when there is one, else the warehouse.
 
     With no --db and no db_path setting, and no warehouse of one's own yet, it is the demo's
     (`make demo` writes warehouse/demo.duckdb): a new user's next command just works.
     """
+    from tasks.lake import is_lake, target
     from tasks.load import snapshot_path
 
     settings = _settings()
-    path = Path(db or settings.db_path)
-    if db is None and "db_path" not in settings.model_fields_set and not _exists(path) and _exists(DEMO_DB):
+    if db is None and is_lake(warehouse := target(settings)):
+        return warehouse  # readers attach a lake read-only: its last committed snapshot, never a lock
+    path = Path(db or warehouse)
+    chosen = db is not None or {"db_path", "warehouse"} & settings.model_fields_set
+    if not chosen and not _exists(path) and _exists(DEMO_DB):
         err_console.print(f"no warehouse at {path} yet: reading the demo's, {DEMO_DB} (--db to choose)",
                           highlight=False)
         path = DEMO_DB
@@ -508,7 +519,7 @@ def retag(db: DbOpt = None) -> None:
     Example: pressbox retag --db warehouse/pressbox.duckdb
     """
     _prefect_env()
-    settings = _settings(db_path=db)
+    settings = _settings(**_db(db))
     with _prefect(settings, preload="flows.retag"):
         from prefect.exceptions import CancelledRun
 
@@ -538,7 +549,7 @@ def serve(
     Example: pressbox serve --ingest-cron "*/15 * * * *"
     """
     _prefect_env()
-    settings = _settings(feeds_file=feeds, db_path=db, ingest_cron=ingest_cron, maintenance_cron=maintenance_cron)
+    settings = _settings(feeds_file=feeds, **_db(db), ingest_cron=ingest_cron, maintenance_cron=maintenance_cron)
     _check_feeds(settings)
     from pressbox.prefect_server import stop_on_sigterm
 

@@ -7,7 +7,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -110,6 +110,15 @@ class Settings(BaseSettings):
             "list of host names, IPs or CIDRs (e.g. '127.0.0.1')."
         ),
     )
+
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse_spelling(cls, value: str) -> str:
+        if value.startswith("ducklake:") and not (
+            value.startswith(("ducklake:sqlite:", "ducklake:postgres:")) and value.split(":", 2)[2].strip()
+        ):
+            raise ValueError("a DuckLake warehouse is ducklake:sqlite:PATH or ducklake:postgres:CONNINFO")
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -17,7 +17,9 @@ makes it the default database. What differs is here:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import random
 import re
 import time
@@ -109,9 +111,36 @@ def load_extensions(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
         con.execute(f"LOAD {name}")
 
 
-def connect(lake: Lake, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the lake attached as `lake` and made the default database, so
-    unqualified table names are the lake's. Read-only connections see committed snapshots only."""
+# One in-memory DuckDB per lake and process, the lake attached: loading the extensions and attaching
+# the catalog takes ~0.5-1 s, so each `connect` is a cursor of it (its own transactions and
+# settings). A forked child never uses (nor closes) its parent's: it would share the catalog socket.
+_BASES: dict[tuple[Lake, bool], duckdb.DuckDBPyConnection] = {}
+_FORKED: list[duckdb.DuckDBPyConnection] = []
+
+
+def _forget_bases_in_child() -> None:
+    _FORKED.extend(_BASES.values())
+    _BASES.clear()
+
+
+os.register_at_fork(after_in_child=_forget_bases_in_child)
+
+
+def connect(lake: Lake, *, read_only: bool = False, fresh: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection whose default database is the lake (unqualified table names are the lake's):
+    a cursor of this process's attached lake (attached read-only for `read_only`), or with `fresh`
+    a DuckDB of its own (a sandboxed analyst's). Every transaction reads the last committed snapshot."""
+    if not fresh:
+        base = _BASES.get((lake, read_only))
+        if base is None:
+            base = _BASES[lake, read_only] = _open(lake, read_only=read_only)
+        cur = base.cursor()
+        cur.execute(f"USE {ALIAS}")
+        return cur
+    return _open(lake, read_only=read_only)
+
+
+def _open(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     lake.local.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={"extension_directory": str(lake.local / ".duckdb-extensions")})
     try:
@@ -187,8 +216,8 @@ def lake_sql(sql: str) -> str:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]:
-    """Apply the numbered migrations not yet recorded, each in a transaction of its own; two runs
-    migrating one new lake at once conflict, and the loser finds the work done."""
+    """Apply the numbered migrations not yet recorded, all in one transaction (one snapshot); two
+    runs migrating one new lake at once conflict, and the loser finds the work done."""
     def bootstrap() -> None:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -202,26 +231,25 @@ def migrate(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]:
             raise
 
     retry_conflicts(bootstrap)
-    applied = []
-    for path in sorted(directory.glob("*.sql")):
-        def apply(path: Path = path) -> bool:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                if con.execute("SELECT count(*) FROM _migrations WHERE name = ?", [path.name]).fetchone()[0]:
-                    con.execute("ROLLBACK")
-                    return False
+
+    def apply() -> list[str]:  # all pending migrations in one transaction: one snapshot, not one each
+        con.execute("BEGIN TRANSACTION")
+        try:
+            done = {r[0] for r in con.execute("SELECT name FROM _migrations").fetchall()}
+            todo = [p for p in sorted(directory.glob("*.sql")) if p.name not in done]
+            if todo:
                 begin_write(con)
+            for path in todo:
                 con.execute(lake_sql(path.read_text(encoding="utf-8")))
                 con.execute("INSERT INTO _migrations VALUES (?, ?)", [path.name, datetime.now(UTC)])
-                con.execute("COMMIT")
-            except BaseException:
+            con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
-                raise
-            return True
+            raise
+        return [p.name for p in todo]
 
-        if retry_conflicts(apply):
-            applied.append(path.name)
-    return applied
+    return retry_conflicts(apply)
 
 
 # -- maintenance ---------------------------------------------------------------------------------
@@ -234,14 +262,16 @@ def data_files(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def maintain(lake: Lake, keep_days: float = 7.0) -> dict[str, int]:
-    """Nightly: flush rows inlined in the catalog to Parquet, merge adjacent small files, expire
-    snapshots older than `keep_days` (time travel reaches that far back) and delete the files no
-    snapshot references any more. Returns the data files before and after."""
-    con = connect(lake)
+    """Nightly: flush rows inlined in the catalog to Parquet, rewrite files with many deleted rows,
+    merge adjacent small files, expire snapshots older than `keep_days` (time travel reaches that
+    far back) and delete the files no snapshot references any more. Returns the data files before
+    (inlined rows flushed) and after."""
+    con = connect(lake, fresh=True)
     try:
+        retry_conflicts(lambda: con.execute(f"CALL ducklake_flush_inlined_data('{ALIAS}')").fetchall())
         before = data_files(con)
         older = f"older_than => now() - INTERVAL '{float(keep_days) * 24:g} hours'"
-        for sql in (f"CALL ducklake_flush_inlined_data('{ALIAS}')",
+        for sql in (f"CALL ducklake_rewrite_data_files('{ALIAS}')",
                     f"CALL ducklake_merge_adjacent_files('{ALIAS}')",
                     f"CALL ducklake_expire_snapshots('{ALIAS}', {older})",
                     f"CALL ducklake_cleanup_old_files('{ALIAS}', {older})"):

@@ -882,7 +882,10 @@ def sandbox(con: duckdb.DuckDBPyConnection) -> None:
 def query(db_path: Path, sql: str, params: Sequence | None = None, wait: float = 10.0,
           sandboxed: bool = False) -> tuple[list[str], list[tuple]]:
     """Run one read-only query (`sandboxed`: analysts' SQL, see `sandbox`); returns (column names, rows)."""
-    con = connect(db_path, read_only=True, wait=wait)
+    if lake.is_lake(db_path):  # a sandbox's settings are its DuckDB's: a fresh one, not a shared one
+        con = lake.connect(db_path, read_only=True, fresh=sandboxed)
+    else:
+        con = connect(db_path, read_only=True, wait=wait)
     try:
         if sandboxed:
             lake.sandbox(con) if lake.is_lake(db_path) else sandbox(con)

@@ -153,7 +153,9 @@ def _open(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         if read_only:
             options.append("READ_ONLY")
         opts = f" ({', '.join(options)})" if options else ""
-        con.execute(f"ATTACH {_literal(lake.spec)} AS {ALIAS}{opts}")
+        # the first writers of a new lake create its catalog tables at once: one wins, the others retry
+        retry_conflicts(lambda: con.execute(f"ATTACH {_literal(lake.spec)} AS {ALIAS}{opts}"), attempts=10,
+                        markers=(*CONFLICTS, "already exists", "duplicate key"))
         con.execute(f"USE {ALIAS}")
     except BaseException:
         con.close()
@@ -180,13 +182,13 @@ def begin_write(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE _lake_writes SET writes = writes + 1, last_write_at = ?", [datetime.now(UTC)])
 
 
-def is_conflict(exc: BaseException) -> bool:
+def is_conflict(exc: BaseException, markers: tuple[str, ...] = CONFLICTS) -> bool:
     """Did a commit lose to a concurrent writer (so the transaction may be re-run)?"""
-    return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in CONFLICTS)
+    return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in markers)
 
 
 def retry_conflicts(body: Callable[[], T], attempts: int = 30, first_delay: float = 0.05,
-                    max_delay: float = 2.0) -> T:
+                    max_delay: float = 2.0, markers: tuple[str, ...] = CONFLICTS) -> T:
     """Run `body` (one whole transaction); when its commit conflicts with another writer's, run it
     again from the start after a random back-off, up to `attempts` times."""
     delay = first_delay
@@ -194,7 +196,7 @@ def retry_conflicts(body: Callable[[], T], attempts: int = 30, first_delay: floa
         try:
             return body()
         except duckdb.Error as exc:
-            if not is_conflict(exc) or attempt == attempts:
+            if not is_conflict(exc, markers) or attempt == attempts:
                 raise
             time.sleep(random.uniform(0, delay))
             delay = min(delay * 2, max_delay)

@@ -39,6 +39,22 @@ def prefect_harness():
         yield
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server (initdb + pg_ctl on 127.0.0.1) for the whole session; each test
+    creates its own database in it (`postgres.create_database(name)`). Skips without PostgreSQL."""
+    from pressbox.pglocal import LocalPostgres, PostgresUnavailable
+
+    try:
+        server = LocalPostgres().start()
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def site():
     """A fresh local site; add routes with site.add(path, Route(...))."""

@@ -4,11 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test eval bench lint clean
+.PHONY: install demo test eval bench bench-lake lint clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@# the DuckLake tests start a real PostgreSQL (pressbox/pglocal.py): Debian's package, as root when missing
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	  else echo "note: PostgreSQL is not installed (apt-get install postgresql): the Postgres lake tests will skip"; fi; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -33,3 +39,6 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py --n 1000
+
+bench-lake: $(STAMP)
+	$(BIN)/python bench/run_lake.py --n 200

@@ -16,25 +16,39 @@ from pressbox import sample_site
 from pressbox.cli import app
 from pressbox.localsite import LocalSite
 from pressbox.settings import ROOT, get_settings
-from tasks import load
+from tasks import lake, load
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 VIEWS = ["article_entities", "co_mentions", "entity_daily", "feed_health", "team_coverage", "story_coverage",
          "feed_duplicates"]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, prefect_harness):
-    """A warehouse built by a real flow run over the demo site."""
+@pytest.fixture(scope="module", params=["file", "lake"])
+def built(request, tmp_path_factory, prefect_harness):
+    """A warehouse built by a real flow run over the demo site: a DuckDB file, and a DuckLake on a
+    real PostgreSQL catalog (conftest `postgres`)."""
     tmp = tmp_path_factory.mktemp("wh")
+    backend = {}
+    if request.param == "lake":
+        conninfo = request.getfixturevalue("postgres").create_database("warehouse_tests")
+        backend = {"warehouse": f"ducklake:postgres:{conninfo}", "lake_data_path": f"{tmp}/lake-data/",
+                   "home": tmp / "home"}
     with LocalSite(sample_site.routes()) as site:
         feeds = tmp / "feeds.toml"
         feeds.write_text(sample_site.feeds_toml(site.base_url))
         settings = get_settings(db_path=tmp / "demo.duckdb", feeds_file=feeds, allow_private_hosts="127.0.0.1",
-                                per_host_interval=0.0)
+                                per_host_interval=0.0, **backend)
         summary = ingest(settings=settings)
     assert summary["status"] == "completed" and not summary["notes"]
-    return settings.db_path
+    return lake.target(settings)
+
+
+def cli(built, *args: str):
+    """Run a pressbox command on the built warehouse: --db for a file, the settings for a lake."""
+    if lake.is_lake(built):
+        env = {"PRESSBOX_WAREHOUSE": built.spec, "PRESSBOX_HOME": str(built.local.parent.parent)}
+        return CliRunner().invoke(app, list(args), env=env)
+    return CliRunner().invoke(app, [*args, "--db", str(built)])
 
 
 def test_every_view_answers(built):
@@ -58,7 +72,7 @@ def test_every_view_answers(built):
 
 @pytest.mark.parametrize("path", sorted((ROOT / "warehouse" / "queries").glob("*.sql")), ids=lambda p: p.stem)
 def test_example_queries_run(built, path):
-    con = duckdb.connect(str(built), read_only=True)
+    con = load.connect(built, read_only=True)
     try:
         rows = con.execute(path.read_text()).fetchall()
     finally:
@@ -90,7 +104,7 @@ def test_data_dictionary_covers_every_column(built):
 def test_search_ranks_articles(built):
     rows = load.search(built, "Atalanta Juventus")
     assert rows and "Atalanta" in rows[0][2] and rows[0][0] >= rows[-1][0]
-    out = CliRunner().invoke(app, ["search", "Six Nations", "--db", str(built)])
+    out = cli(built, "search", "Six Nations")
     assert out.exit_code == 0 and "Six Nations" in out.output
 
 
@@ -110,7 +124,7 @@ def test_search_unavailable_does_not_fail_the_run(monkeypatch, tmp_path, prefect
 
 
 def test_export_parquet(built, tmp_path):
-    out = CliRunner().invoke(app, ["export", "--format", "parquet", str(tmp_path / "x"), "--db", str(built)])
+    out = cli(built, "export", "--format", "parquet", str(tmp_path / "x"))
     assert out.exit_code == 0, out.output
     con = duckdb.connect()
     for table in load.EXPORT_TABLES:

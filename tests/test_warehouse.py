@@ -173,3 +173,19 @@ def test_analyst_holding_the_snapshot_never_blocks_a_run(tmp_path, prefect_harne
             reader.kill()
             reader.wait()
         assert load.query(snap, "SELECT count(*) FROM articles")[1][0][0] == first + 1  # new sessions: new data
+
+
+def test_nightly_maintenance_compacts_a_lake(built):
+    """The nightly deployment's flow (retag) runs the lake's maintenance: fewer data files, same rows."""
+    if not lake.is_lake(built):
+        pytest.skip("a DuckDB file has no data files to merge")
+    from flows.retag import retag
+
+    rows = {t: load.query(built, f"SELECT count(*) FROM {t}")[1][0][0] for t in load.EXPORT_TABLES}
+    snapshots = "SELECT count(*) FROM ducklake_snapshots('lake')"
+    assert load.query(built, snapshots)[1][0][0] > 3  # one per commit of the run
+    settings = get_settings(warehouse=built.spec, home=built.local.parent.parent, lake_keep_days=0)
+    result = retag(settings=settings)
+    assert result["retagged"] == 0 and 0 < result["files_after"] <= result["files_before"]
+    assert load.query(built, snapshots)[1][0][0] == 1  # older snapshots expired, their files deleted
+    assert {t: load.query(built, f"SELECT count(*) FROM {t}")[1][0][0] for t in load.EXPORT_TABLES} == rows

@@ -119,7 +119,14 @@ def transact(db_path: Target, body: Callable[[duckdb.DuckDBPyConnection], T], wa
         with transaction(db_path, wait=wait) as con:
             return body(con)
 
-    return lake.retry_conflicts(once) if lake.is_lake(db_path) else once()
+    if not lake.is_lake(db_path):
+        return once()
+    try:
+        return lake.retry_conflicts(once)
+    except duckdb.Error as exc:  # still losing after every retry: the flow stages the batch for later
+        if lake.is_conflict(exc):
+            raise WarehouseBusy(f"{db_path}: the commit kept conflicting with other writers: {exc}") from exc
+        raise
 
 
 @contextlib.contextmanager

@@ -224,3 +224,19 @@ def test_run_lock_is_per_feeds_on_a_lake(tmp_path):
         load.run_lock(db, wait=0.2, scope="feeds-a.toml"),
     ):
         pass
+
+
+def test_a_batch_that_keeps_conflicting_is_staged_not_lost(tmp_path, monkeypatch):
+    """After every retry lost, the load says the warehouse is busy: the flow stages the batch."""
+    db = lake.parse(f"ducklake:sqlite:{tmp_path / 'c.sqlite'}")
+    load.prepare(db, [FEED])
+    monkeypatch.setattr(lake.time, "sleep", lambda s: None)
+    calls = []
+
+    def body(con):
+        calls.append(1)
+        raise duckdb.TransactionException("Failed to commit DuckLake transaction. Transaction conflict")
+
+    with pytest.raises(load.WarehouseBusy, match="kept conflicting"):
+        load.transact(db, body)
+    assert len(calls) == 30

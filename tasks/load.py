@@ -265,8 +265,21 @@ def load_coaching_spells(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple] |
         con.execute("INSERT INTO coaching_spells BY NAME SELECT * FROM spell_frame")
         con.unregister("spell_frame")
 
+    if target is not None and lake.is_lake(target) and _same_spells(con, spell_frame):
+        return len(rows)  # a lake's runs do not each rewrite it (a snapshot and files per run, conflicts)
     _write_on(con, target if target is not None else Path(), rewrite)
     return len(rows)
+
+
+def _same_spells(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> bool:
+    cols = ", ".join(frame.columns)
+    con.register("spell_frame", frame)
+    try:
+        return con.execute(f"""SELECT (SELECT count(*) FROM coaching_spells) = (SELECT count(*) FROM spell_frame)
+                               AND NOT EXISTS (SELECT {cols} FROM spell_frame
+                                               EXCEPT ALL SELECT {cols} FROM coaching_spells)""").fetchone()[0]
+    finally:
+        con.unregister("spell_frame")
 
 
 # -- runs ----------------------------------------------------------------------------------------

@@ -174,7 +174,8 @@ def test_a_later_run_joins_the_story_and_reloading_changes_nothing(db):
     ids = dict(rows(db, "SELECT article_id, story_id FROM articles"))
     assert ids["a"] == ids["b"] != ids["x"]
     story = rows(db, f"SELECT articles, outlets, headline, lead_entities FROM stories WHERE story_id = '{ids['a']}'")
-    assert story == [(2, 2, "Arsenal beat Chelsea", ["Arsenal F.C.", "Chelsea F.C."])]
+    # the lead names Bukayo Saka: the tagger's mentions here are teams only, the written name is read too
+    assert story == [(2, 2, "Arsenal beat Chelsea", ["Arsenal F.C.", "Chelsea F.C.", "Bukayo Saka"])]
     how = rows(db, "SELECT reason, via_article_id FROM story_signatures WHERE article_id = 'b'")
     assert how == [("same_match", "a")]
     before = {t: rows(db, f"SELECT * FROM {t} ORDER BY ALL") for t in ("stories", "story_signatures", "story_keys")}
@@ -305,3 +306,58 @@ def test_two_results_of_one_player_are_two_stories():
             mentions=(haaland,), hours=72)
     assert a.subject == b.subject == "Erling Haaland"
     assert len(set(clusters(a, b))) == 2
+
+
+def test_written_names_the_tagger_missed_still_give_the_subject():
+    # feed items: a ranking's summary names its winner, the next day's profile names her in its headline;
+    # neither the tagger nor the headline's byline decides that
+    ranking = sig("a", "The 100 best female footballers in the world 2025", "Aitana Bonmatí has been voted the best "
+                  "female player on the planet by our panel of experts ahead of Mariona Caldentey.", mentions=())
+    profile = sig("b", "Aitana Bonmatí makes top 100 history with third title in a row | Suzanne Wrack",
+                  "The brilliant Spanish midfielder makes it a hat-trick of No 1 finishes.", mentions=(), hours=22)
+    assert ranking.subject == "Aitana Bonmatí" and not ranking.subject_in_title
+    assert profile.subject == "Aitana Bonmatí" and profile.subject_in_title
+    assert len(set(clusters(ranking, profile))) == 1
+    # a column's byline is its writer, not its subject; capitalised words are a name only when the
+    # knowledge base knows them as a person's (or the headline names that surname)
+    column = sig("c", "Villa keep defying gravity | Jonathan Wilson", "It makes no sense that it goes on.", mentions=())
+    show = sig("d", "How to follow the Premier League", "BBC Sport Ask Me Anything explains how to watch.", mentions=())
+    signing = sig("e", "Miyazawa signs long-term deal", "Hinata Miyazawa signs a new deal with the club.", mentions=())
+    assert column.subject is None and show.subject is None
+    assert signing.subject == "Hinata Miyazawa" and signing.subject_in_title
+    assert stories.written_names("Enticing Salah would be a coup for the Saudi league") == []
+    assert stories.written_names("Ice skaters and Ousmane Dembélé quietly") == [(16, "Ousmane Dembélé")]
+
+
+def test_a_speakers_headline_has_no_subject_from_its_lead():
+    quote = sig("a", "'This year has been crazy' - Caballero", "Assistant coach Willy Caballero steps in for Enzo "
+                "Maresca to discuss Chelsea's 2-2 draw.", mentions=(person("Willy Caballero", 16),
+                                                                     person("Enzo Maresca", 45, "COACH")))
+    news = sig("b", "Maresca in danger of losing Chelsea job", "Enzo Maresca will have to improve results quickly.",
+               mentions=(person("Enzo Maresca", 0, "COACH"),), hours=16)
+    assert quote.subject is None and news.subject == "Enzo Maresca"
+    assert len(set(clusters(quote, news))) == 2
+
+
+def test_a_round_up_of_many_clubs_joins_no_match_by_its_teams():
+    clubs = [Mention(f"team/{n.lower()}", n, n, "TEAM", i * 20, i * 20 + len(n), None, (n,))
+             for i, n in enumerate(["Villa", "Brentford", "Burnley", "Everton"])]
+    report = sig("a", "Arsenal thrash Villa", "Arsenal beat Aston Villa 4-1.",
+                 mentions=(ARSENAL, replace(clubs[0], start_char=20, end_char=25)))
+    roundup = sig("b", "January transfer window: what every club needs", "Villa, Brentford, Burnley, Everton and "
+                  "Arsenal all have decisions to make.", mentions=(*clubs, replace(ARSENAL, start_char=80,
+                                                                                  end_char=87)), hours=9)
+    assert len(roundup.teams) == 5
+    assert len(set(clusters(report, roundup))) == 2
+
+
+def test_a_programmes_item_on_one_team_joins_that_evenings_result():
+    report = sig("a", "Arsenal beat Chelsea", REPORT)
+    daily = sig("b", "Football Daily", "Arsenal increase their lead at the top of the table.", mentions=(ARSENAL,),
+                hours=1)
+    next_day = sig("c", "Football Daily", "Arsenal look ahead to the visit of Bournemouth.", mentions=(ARSENAL,),
+                   hours=30)
+    roundup = sig("d", "Match of the Day", "Highlights of six games, including Arsenal v Chelsea.", hours=1)
+    assert daily.generic and roundup.generic
+    first, second, third, fourth = clusters(report, daily, next_day, roundup)
+    assert first == second and third != first and fourth != first

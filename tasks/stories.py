@@ -300,7 +300,7 @@ def make_signature(
         if not (speaker and same_person(speaker, name)) and not any(same_person(name, n) for _, n in title_people):
             title_people.append((_find(folded_title, [fold(name)]), name))
     if not title_people:  # "Miyazawa signs long-term deal" over "Hinata Miyazawa signs...": the headline's person
-        title_words = frozenset(folded_title.split())
+        title_words = frozenset(w.removesuffix("'s") for w in folded_title.split())  # "Semenyo's last game"
         for _, name in written_names(lead, title_words):
             if fold(name).split()[-1] in title_words and not (speaker and same_person(speaker, name)):
                 title_people.append((_find(folded_title, [fold(name).split()[-1]]), name))

@@ -198,6 +198,46 @@ def test_a_failed_assignment_leaves_the_batch_unloaded(db, monkeypatch):
     assert rows(db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM story_signatures)") == [(0, 0)]
 
 
+def test_articles_stored_before_the_stories_stage_are_backfilled_once_in_batches(db):
+    load.load_batch(db, "run1", [tagged("a", "Arsenal beat Chelsea", REPORT),
+                                 tagged("b", "Maresca rues missed chances after Arsenal defeat",
+                                        "Chelsea lost 2-1 to Arsenal.", feed="beta", hours=2,
+                                        mentions=(replace(CHELSEA, start_char=0, end_char=7),
+                                                  replace(ARSENAL, start_char=20, end_char=27))),
+                                 tagged("x", "Celtic sign striker", "Celtic signed a striker.", mentions=(), hours=1)],
+                    [], 3, story_params=P)
+    expected = dict(rows(db, "SELECT article_id, story_id FROM articles"))
+    with load.transaction(db) as con:  # the warehouse as it was before the stories stage
+        con.execute("UPDATE articles SET story_id = NULL")
+        for table in ("stories", "story_signatures", "story_keys"):
+            con.execute(f"DELETE FROM {table}")
+    assert load.backfill_story_ids(db, batch_size=1, limit=2, params=P) == 2  # bounded: the next call goes on
+    assert rows(db, "SELECT count(*) FROM articles WHERE story_id IS NULL") == [(1,)]
+    assert rows(db, f"SELECT count(*) FROM _migrations WHERE name = '{load.BACKFILL_MARKER}'") == [(0,)]
+    assert load.backfill_story_ids(db, batch_size=1, limit=10, params=P) == 1
+    assert dict(rows(db, "SELECT article_id, story_id FROM articles")) == expected  # oldest first: the same stories
+    assert rows(db, "SELECT articles, outlets FROM stories ORDER BY articles") == [(1, 1), (2, 2)]
+    assert rows(db, f"SELECT count(*) FROM _migrations WHERE name = '{load.BACKFILL_MARKER}'") == [(1,)]
+    with load.transaction(db) as con:  # once done, never again (a later NULL is the load's business)
+        con.execute("UPDATE articles SET story_id = NULL WHERE article_id = 'x'")
+    assert load.backfill_story_ids(db, params=P) == 0
+
+
+def test_retagging_refreshes_the_story_signatures_and_keeps_the_story(db):
+    load.load_batch(db, "run1", [tagged("a", "Saka sinks Chelsea", "Arsenal beat Chelsea 2-1.", mentions=(ARSENAL,))],
+                    [], 3, story_params=P)
+    [(story, teams, subject)] = rows(db, "SELECT story_id, teams, subject FROM story_signatures")
+    assert teams == ["team/arsenal-f-c"] and subject is None
+    retagged = tagged("a", "Saka sinks Chelsea", "Arsenal beat Chelsea 2-1.",
+                      mentions=(ARSENAL, replace(CHELSEA, start_char=13, end_char=20), person("Bukayo Saka", 40)))
+    load.replace_tags(db, [retagged], P)
+    assert rows(db, "SELECT story_id, teams, subject, reason FROM story_signatures") == [
+        (story, ["team/arsenal-f-c", "team/chelsea-f-c"], "Bukayo Saka", "kept")]
+    assert rows(db, "SELECT count(*) FROM story_keys WHERE key = 't:team/chelsea-f-c'") == [(1,)]
+    assert rows(db, "SELECT lead_entities FROM stories") == [(["Arsenal F.C.", "Bukayo Saka", "Chelsea F.C."],)]
+    assert rows(db, "SELECT story_id FROM articles") == [(story,)]
+
+
 def test_memory_stays_bounded_with_100k_signatures(db):
     """100k synthetic signatures, all sharing a team with the new article and within its window: the load
     reads at most MAX_STORY_CANDIDATES of them, and Python's peak memory stays small."""

@@ -487,10 +487,10 @@ def parse_published(value: str | None) -> datetime | None:
 def cluster_items(items: Sequence[dict], tagger: SportsTagger, params: StoryParams) -> list[Assignment]:
     """`pressbox stories`: {"id","title","text" or "summary","published"} items -> one story each.
 
-    Each item is tagged as the flow tags an article (title for context, then the text), signed and
-    assigned with the same functions the load runs.
+    Each item is tagged and enriched as the flow does an article (title for context, then the text; match
+    facts give match keys), signed and assigned with the same functions the load runs.
     """
-    from tasks.tag import tag_articles
+    from tasks.enrich import enrich_articles
 
     now = datetime.now(UTC)
     articles = []
@@ -502,7 +502,7 @@ def cluster_items(items: Sequence[dict], tagger: SportsTagger, params: StoryPara
             published_at=parse_published(d.get("published")) or now, fetched_at=now, language=None,
             site_name=None, image_url=None, content_hash="", extraction_method="input", word_count=len(body.split()),
         ))
-    sigs = [signature_of(t) for t in tag_articles(tagger, articles)]
+    sigs = [signature_of(t) for t in enrich_articles(tagger, articles)]
     return assign_stories(sigs, [], params)
 
 

@@ -10,7 +10,7 @@
    warehouse, the writes). Fetching, Prefect and the feeds are left out, so the share is an upper
    bound (target <= 5%);
 3. the index's growth: the same load after 20,000 synthetic signatures of the last four days are
-   stored under the teams these articles name, so each batch's lookup meets history.
+   stored under pairings of the teams these articles name, so each batch's lookup meets history.
 
 Prints a table and one JSON line. Figures, not pass/fail. Usage: bench_stories.py [--n 200]
 """
@@ -46,8 +46,9 @@ def text_signal() -> dict:
 
 
 def seed_history(db: Path, count: int, teams: list[str]) -> None:
-    """`count` synthetic signatures of the last four days, each keyed under one of the teams the new
-    articles name, so every batch's lookup meets history (and reads up to MAX_STORY_CANDIDATES of it)."""
+    """`count` synthetic signatures of the last four days, each keyed under two of the teams the new
+    articles name (a pairing), so every batch's lookup meets history: one team in common is not a
+    candidate, a pairing is."""
     from tasks import load
 
     t0 = datetime(2026, 11, 23, tzinfo=UTC)
@@ -55,10 +56,12 @@ def seed_history(db: Path, count: int, teams: list[str]) -> None:
         con.execute(
             """INSERT INTO story_signatures
                SELECT 'hist' || i, 'sh' || i, 'hist', ?::TIMESTAMPTZ - to_minutes(CAST(i % 5760 AS BIGINT)),
-                      'History ' || i, ?::BLOB, [(?::VARCHAR[])[1 + i % ?]], [], NULL, false, [], [], false, false,
-                      'new', NULL, NULL, now()
-               FROM range(?) r(i)""", [t0, bytes(range(256)), teams, len(teams), count])
-        con.execute("""INSERT INTO story_keys SELECT 't:' || teams[1], article_id, published_at
+                      'History ' || i, unhex({distinct}),
+                      [(?::VARCHAR[])[1 + i % ?], (?::VARCHAR[])[1 + (i * 7 + 3) % ?]], [], NULL, false, [], [],
+                      false, false, 'new', NULL, NULL, now()
+               FROM range(?) r(i)""".replace("{distinct}", " || ".join(f"md5('{k}-' || i)" for k in range(16))),
+            [t0, teams, len(teams), teams, len(teams), count])  # a distinct MinHash each (16 md5s)
+        con.execute("""INSERT INTO story_keys SELECT 't:' || unnest(teams), article_id, published_at
                        FROM story_signatures WHERE feed_id = 'hist'""")
 
 

@@ -627,18 +627,24 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
                             [ids]).fetchall())
     sigs = [replace(s, story_id=kept.get(s.article_id)) for s in sigs]  # an updated article keeps its story
     lo, hi = stories.window(sigs, params)
-    keys = pd.DataFrame([(k,) for s in sigs if not s.story_id for k in stories.index_keys(s)], columns=["key"])
+    keys = pd.DataFrame([(k, s.article_id, w) for s in sigs if not s.story_id for k, w in stories.weighted_keys(s)],
+                        columns=["key", "new_id", "weight"])
     known: list[StorySignature] = []
     if len(keys):
-        con.register("new_keys", keys.drop_duplicates())
+        con.register("new_keys", keys.drop_duplicates(subset=["key", "new_id"]))
         cols = ", ".join(f"s.{c}" for c in SIGNATURE_COLS)
+        # per new article, the earlier ones sharing enough with it to link (one team in common never
+        # does): the most shared first, at most MAX_STORY_CANDIDATES for the batch
         rows = con.execute(
-            f"""WITH hits AS (
-                    SELECT k.article_id, count(*) AS shared FROM story_keys k JOIN new_keys n USING ("key")
+            f"""WITH pairs AS (
+                    SELECT k.article_id, n.new_id, sum(n.weight) AS shared
+                    FROM story_keys k JOIN new_keys n USING ("key")
                     WHERE k.published_at BETWEEN ? AND ? AND NOT list_contains(?, k.article_id)
-                    GROUP BY ALL ORDER BY shared DESC, k.article_id LIMIT ?)
+                    GROUP BY ALL HAVING sum(n.weight) >= ?),
+                hits AS (SELECT article_id, max(shared) AS shared FROM pairs GROUP BY ALL
+                         ORDER BY shared DESC, article_id LIMIT ?)
                 SELECT {cols} FROM story_signatures s JOIN hits h USING (article_id)""",
-            [lo, hi, ids, MAX_STORY_CANDIDATES],
+            [lo, hi, ids, stories.LINK_WEIGHT, MAX_STORY_CANDIDATES],
         ).fetchall()
         con.unregister("new_keys")
         known = [_signature_row(r) for r in rows]

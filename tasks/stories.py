@@ -45,6 +45,7 @@ LEAD_PERSON_SHARE = 0.375  # a person named in one headline and the other's lead
 TITLE_PERSON_SHARE = 0.75  # a person both headlines are about links within 72 of 96 hours (an obituary, tributes)
 PROGRAMME_HOURS = 6.0  # a programme's item on one team joins a report of that team's result within 6 hours
 ROUND_UP_TEAMS = 3  # an item whose headline and lead name more teams is a round-up: joins a match only by its score
+LINK_WEIGHT = 2  # what shared keys must weigh for an earlier article to be read as a candidate (weighted_keys)
 PERSON_LABELS = {"PLAYER", "COACH", "PERSON"}
 THING_LABELS = {"TEAM", "COMPETITION", "VENUE"}  # (the tagger calls some people ORG)
 # words of club names that name no club on their own
@@ -368,6 +369,25 @@ def index_keys(sig: StorySignature) -> list[str]:
     return keys
 
 
+def weighted_keys(sig: StorySignature) -> list[tuple[str, int]]:
+    """index_keys with how much each says: an earlier article is worth reading when it shares keys
+    worth LINK_WEIGHT with one new article. One team in common links nothing (two teams, a person,
+    a text band or a match can), except for a programme's item, which joins a result by one team."""
+    return [(k, 1 if k.startswith("t:") and not sig.generic else LINK_WEIGHT) for k in index_keys(sig)]
+
+
+def _lookup_keys(sig: StorySignature) -> list:
+    """index_keys for the in-memory index: the LSH bands as raw slices of the MinHash (the same
+    buckets without hashing each band of thousands of candidates again), the other keys as stored."""
+    mh = sig.minhash
+    keys: list = [(i, mh[i * ROWS * 4 : (i + 1) * ROWS * 4]) for i in range(BANDS)] if mh else []
+    keys += [f"t:{t}" for t in sig.teams]
+    if sig.subject:
+        keys.append(f"p:{_surname(sig.subject)}")
+    keys += [f"m:{k}" for k in sig.match_keys]
+    return keys
+
+
 # -- linking ----------------------------------------------------------------------------------------
 def link(a: StorySignature, b: StorySignature, params: StoryParams) -> tuple[float, str, float] | None:
     """How strongly two articles tell the same story: (rank, reason, similarity), or None."""
@@ -424,12 +444,12 @@ def assign_stories(
 
     A signature that already carries a story id (an updated article) keeps it.
     """
-    index: dict[str, list[StorySignature]] = defaultdict(list)
+    index: dict[object, list[StorySignature]] = defaultdict(list)
     story_of: dict[str, str] = {}
     for s in known:
         if s.story_id:
             story_of[s.article_id] = s.story_id
-            for k in index_keys(s):
+            for k in _lookup_keys(s):
                 index[k].append(s)
     out: list[Assignment] = []
     for sig in sorted(new, key=lambda s: (s.published_at, s.article_id)):
@@ -437,7 +457,7 @@ def assign_stories(
             chosen = Assignment(sig.article_id, sig.story_id, "kept")
         else:
             best: tuple[float, float, StorySignature, str, float] | None = None
-            candidates = {c.article_id: c for k in index_keys(sig) for c in index.get(k, ())}
+            candidates = {c.article_id: c for k in _lookup_keys(sig) for c in index.get(k, ())}
             for c in candidates.values():
                 if c.article_id == sig.article_id:
                     continue
@@ -456,7 +476,7 @@ def assign_stories(
         out.append(chosen)
         story_of[sig.article_id] = chosen.story_id
         stored = replace(sig, story_id=chosen.story_id)
-        for k in index_keys(stored):
+        for k in _lookup_keys(stored):
             index[k].append(stored)
     return out
 

@@ -239,8 +239,8 @@ def test_retagging_refreshes_the_story_signatures_and_keeps_the_story(db):
 
 
 def test_memory_stays_bounded_with_100k_signatures(db):
-    """100k synthetic signatures, all sharing a team with the new article and within its window: the load
-    reads at most MAX_STORY_CANDIDATES of them, and Python's peak memory stays small."""
+    """100k synthetic signatures, all sharing index keys with the new article and within its window: the
+    load reads at most MAX_STORY_CANDIDATES of them, and Python's peak memory stays small."""
     con = load.connect(db)
     try:
         mh = bytes(range(256))
@@ -250,8 +250,10 @@ def test_memory_stays_bounded_with_100k_signatures(db):
                       'Synthetic ' || i, ?::BLOB, ['team/arsenal-f-c', 'team/t' || (i % 500)], [], NULL, false, [], [],
                       false, false, 'new', NULL, NULL, now()
                FROM range(100000) t(i)""", [T0, mh])
-        con.execute("""INSERT INTO story_keys SELECT 't:team/arsenal-f-c', article_id, published_at
-                       FROM story_signatures""")
+        # indexed under both teams of the new article: enough to be read as a candidate (one team is not)
+        for team in ("team/arsenal-f-c", "team/chelsea-f-c"):
+            con.execute(f"""INSERT INTO story_keys SELECT 't:{team}', article_id, published_at
+                            FROM story_signatures""")
     finally:
         con.close()
     tracemalloc.start()
@@ -264,6 +266,17 @@ def test_memory_stays_bounded_with_100k_signatures(db):
     assert read == load.MAX_STORY_CANDIDATES
     assert peak < 64 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB"
     assert rows(db, "SELECT reason FROM story_signatures WHERE article_id = 'new'") == [("new",)]
+
+
+def test_an_earlier_article_is_read_only_when_it_shares_enough_to_link(db):
+    load.load_batch(db, "run1", [tagged("a", "Arsenal sign a defender", "Arsenal have signed a defender.",
+                                        mentions=(ARSENAL,)),
+                                 tagged("b", "Chelsea v Arsenal preview", "Chelsea host Arsenal.", hours=1)],
+                    [], 3, story_params=P)
+    with load.transaction(db) as con:  # one team in common ("a") is never a link; both teams ("b") may be
+        t = tagged("new", "Arsenal beat Chelsea", REPORT, hours=2)
+        load._upsert_articles(con, [t], T0)
+        assert load.assign_stories(con, [t], P) == 1
 
 
 # -- the command line and the flow -------------------------------------------------------------------

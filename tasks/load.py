@@ -724,23 +724,24 @@ def _stored_tagged(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> list[T
     from schemas.records import Mention
 
     names = [c for c in ARTICLE_COLS if c != "tagger_version"]
-    articles = {r[0]: Article(**dict(zip([*names, "entry_key"], [*r, ""], strict=True))) for r in con.execute(
-        f"SELECT {', '.join(names)} FROM articles WHERE list_contains(?, article_id)", [list(ids)]).fetchall()}
-    versions = dict(con.execute("SELECT article_id, tagger_version FROM articles WHERE list_contains(?, article_id)",
-                                [list(ids)]).fetchall())
+    articles, versions = {}, {}
+    for *r, version in con.execute(f"SELECT {', '.join(names)}, tagger_version FROM articles "
+                                   "WHERE article_id IN (SELECT unnest(?))", [list(ids)]).fetchall():
+        articles[r[0]] = Article(**dict(zip([*names, "entry_key"], [*r, ""], strict=True)))
+        versions[r[0]] = version
     mentions: dict[str, list[Mention]] = {}
     for aid, eid, surface, label, start, end, canonical, qid, aliases, source, sport, league, country in con.execute(
             """SELECT m.article_id, m.entity_id, m.surface, m.label, m.start_char, m.end_char,
                       coalesce(e.canonical_name, m.surface), e.wikidata_id, e.aliases, e.source, e.sport, e.league,
                       e.country
                FROM mentions m LEFT JOIN entities e USING (entity_id)
-               WHERE list_contains(?, m.article_id) ORDER BY m.article_id, m.start_char""", [list(ids)]).fetchall():
+               WHERE m.article_id IN (SELECT unnest(?)) ORDER BY m.article_id, m.start_char""", [list(ids)]).fetchall():
         mentions.setdefault(aid, []).append(Mention(eid, canonical, surface, label, start, end, qid,
                                                     tuple(aliases or ()), source, sport, league, country))
     facts: dict[str, list] = {}
     for aid, home, away, day, reported in con.execute(
             "SELECT article_id, home_entity_id, away_entity_id, match_date, reported FROM match_reports "
-            "WHERE list_contains(?, article_id)", [list(ids)]).fetchall():
+            "WHERE article_id IN (SELECT unnest(?))", [list(ids)]).fetchall():
         facts.setdefault(aid, []).append(SimpleNamespace(home_entity_id=home, away_entity_id=away, match_date=day,
                                                          reported=reported))
     return [TaggedArticle(articles[i], tuple(mentions.get(i, ())), versions.get(i) or "",

@@ -39,6 +39,7 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py --n 1000
+	$(BIN)/python bench/bench_stories.py --n 200
 
 bench-lake: $(STAMP)
 	$(BIN)/python bench/run_lake.py --n 200

@@ -123,6 +123,13 @@ def test_search_unavailable_does_not_fail_the_run(monkeypatch, tmp_path, prefect
     assert any("full-text search unavailable" in n for n in summary["notes"])
 
 
+def test_status_and_sql_read_either_backend(built):
+    out = cli(built, "status")
+    assert out.exit_code == 0 and "completed" in out.output and "ok" in out.output, out.output
+    out = cli(built, "sql", "SELECT count(*) AS n FROM articles", "--format", "csv")
+    assert out.exit_code == 0 and out.output.splitlines() == ["n", str(len(sample_site.MATCHES))], out.output
+
+
 def test_export_parquet(built, tmp_path):
     out = cli(built, "export", "--format", "parquet", str(tmp_path / "x"))
     assert out.exit_code == 0, out.output

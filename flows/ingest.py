@@ -179,6 +179,7 @@ def ingest_flow(feeds_file: str | None = None, db_path: str | None = None) -> St
     with contextlib.ExitStack() as stack:
         if skipped := hold_warehouse(stack, db, settings.run_lock_wait):
             return skipped
+        stack.enter_context(load.held(db, wait=settings.load_wait))  # one connection for the run
         states = prepare_warehouse(db, feeds)
         load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version)
         try:

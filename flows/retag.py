@@ -41,6 +41,7 @@ def retag_flow(db_path: str | None = None) -> dict | State:
     with contextlib.ExitStack() as stack:
         if skipped := hold_warehouse(stack, db, settings.run_lock_wait):
             return skipped
+        stack.enter_context(load.held(db, wait=settings.load_wait))  # one connection for the run
         stale = load.stale_article_ids(db, tagger.version)
         log.info("%d articles tagged by another tagger version than %s", len(stale), tagger.version)
         for i in range(0, len(stale), settings.batch_size):

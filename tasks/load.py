@@ -1,8 +1,10 @@
 """Load: the only module that talks to DuckDB — connect, migrate, upsert, record runs.
 
-Every write is one short transaction on a connection opened for it and closed after, so the file
-is locked only while a batch loads. Loads are idempotent by key: articles by canonical URL,
-mentions by (article, span), entries by (feed, entry key).
+Every write is one short transaction. Outside a run, each opens a connection and closes it after,
+so the file is locked only while a batch loads; inside a run (`held`), every connection is a cursor
+of one connection held for the run, so a run reads the big tables' blocks once, not once per step.
+Loads are idempotent by key: articles by canonical URL, mentions by (article, span), entries by
+(feed, entry key).
 """
 
 from __future__ import annotations
@@ -51,8 +53,17 @@ class WarehouseBusy(RuntimeError):
 
 
 # -- connections ---------------------------------------------------------------------------------
+HELD_MEMORY_LIMIT = "512MB"  # a run's DuckDB memory: bounded whatever the warehouse's size
+_HELD: dict[Path, duckdb.DuckDBPyConnection] = {}
+
+
 def connect(db_path: Path | str, *, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, retrying within `wait` seconds while another process holds the lock."""
+    """Open the warehouse, retrying within `wait` seconds while another process holds the lock.
+
+    Inside `held(db_path)` this is a cursor of the held connection (writable even if `read_only`
+    is asked: the process already holds the file)."""
+    if (cursor := held_cursor(db_path)) is not None:
+        return cursor
     db_path = Path(db_path)
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +80,51 @@ def connect(db_path: Path | str, *, read_only: bool = False, wait: float = 30.0)
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
+
+
+def held_cursor(db_path: Path | str) -> duckdb.DuckDBPyConnection | None:
+    """A new cursor (its own connection to the same database) of the run's held connection, if any."""
+    con = _HELD.get(Path(db_path).resolve()) if _HELD else None
+    return con.cursor() if con is not None else None
+
+
+@contextlib.contextmanager
+def held(db_path: Path | str, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Hold one connection to the warehouse for a whole run (nested: the outer one counts).
+
+    Every `connect` inside is a cursor of it, so the database's blocks stay cached between steps
+    (a new database instance reads `articles` cold: seconds at a million articles). Memory is
+    bounded by HELD_MEMORY_LIMIT. Nothing is checkpointed, neither automatically nor at close: the
+    run's changes stay in the WAL (replayed by the next open) until the nightly maintenance
+    checkpoints, so a run never rewrites the big tables' blocks or indexes.
+    """
+    key = Path(db_path).resolve()
+    if key in _HELD:
+        yield _HELD[key]
+        return
+    con = connect(db_path, wait=wait)
+    try:
+        con.execute(f"SET memory_limit = '{HELD_MEMORY_LIMIT}'")
+        con.execute("SET checkpoint_threshold = '1TB'")
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    except BaseException:
+        con.close()
+        raise
+    _HELD[key] = con
+    try:
+        yield con
+    finally:
+        del _HELD[key]
+        con.close()
+
+
+def checkpoint(db_path: Path | str) -> None:
+    """Write the WAL into the main file (the nightly maintenance; also before a full snapshot copy)."""
+    con = connect(db_path)
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
 
 
 def extension_dir(db_path: Path | str) -> Path:
@@ -858,21 +914,38 @@ def search(db_path: Path, text: str, limit: int = 10, sandboxed: bool = False) -
 
 
 def publish_snapshot(db_path: Path) -> Path:
-    """Copy the warehouse to its read-only snapshot, atomically.
+    """Publish the warehouse's read-only snapshot: the main file and its WAL, each atomically.
 
     Analysts open the snapshot, so a long analyst session never blocks a run's writes; a session
-    already open keeps reading the previous copy (the old file stays alive until it closes).
+    already open keeps reading the previous copy (the old file stays alive until it closes). Runs
+    do not checkpoint (see `held`): their changes are in the WAL and the main file changes only at
+    the nightly checkpoint, so the main file is copied only when it changed since the last publish
+    and a run's publish copies just the WAL (DuckDB replays it when the snapshot is opened).
     """
-    con = connect(db_path)
-    try:
-        con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
-    finally:
-        con.close()
+    db_path = Path(db_path)
     target = snapshot_path(db_path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(db_path, tmp)
-    os.replace(tmp, target)
+    wal, target_wal = Path(f"{db_path}.wal"), Path(f"{target}.wal")
+    stamp = Path(f"{target}.source")  # size and mtime of the main file the snapshot was copied from
+    st = db_path.stat()
+    source = f"{st.st_size} {st.st_mtime_ns}"
+    main_changed = not target.exists() or not stamp.exists() or stamp.read_text() != source
+    if main_changed:  # readers in between see an older state, never a main file with a foreign WAL
+        target_wal.unlink(missing_ok=True)
+        stamp.unlink(missing_ok=True)
+        _atomic_copy(db_path, target)
+    if wal.exists():
+        _atomic_copy(wal, target_wal)
+    else:
+        target_wal.unlink(missing_ok=True)
+    if main_changed:
+        stamp.write_text(source)
     return target
+
+
+def _atomic_copy(src: Path, target: Path) -> None:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, target)
 
 
 EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors", "feed_fetches",

@@ -466,7 +466,7 @@ def search(
         console.print(f"no article matches {text!r}", highlight=False)
         return
     ids = [r[-1] for r in rows]
-    _, found = query(path, "SELECT article_id, title, body FROM articles WHERE list_contains(?, article_id)", [ids],
+    _, found = query(path, "SELECT article_id, title, body FROM articles WHERE article_id IN (SELECT unnest(?))", [ids],
                      sandboxed=True)
     texts = {aid: (title, body) for aid, title, body in found}
     words = [w for w in re.findall(r"\w+", text) if len(w) > 1] or [text]

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -223,7 +223,7 @@ def prepare(db_path: Path, feeds: Sequence[FeedConfig]) -> dict[str, FeedState]:
         con.execute("COMMIT")
         load_coaching_spells(con)
         rows = con.execute(
-            "SELECT feed_id, url, etag, last_modified FROM feeds WHERE list_contains(?, feed_id)",
+            "SELECT feed_id, url, etag, last_modified FROM feeds WHERE feed_id IN (SELECT unnest(?))",
             [[f.feed_id for f in feeds]],
         ).fetchall()
     finally:
@@ -385,7 +385,7 @@ def pending_entries(db_path: Path, feed_ids: Sequence[str], max_attempts: int, l
             """SELECT feed_id, entry_key, url, canonical_url, title, summary, author, published_at, updated_at,
                       language
                FROM feed_entries
-               WHERE status = 'pending' AND attempts < ? AND list_contains(?, feed_id)
+               WHERE status = 'pending' AND attempts < ? AND feed_id IN (SELECT unnest(?))
                ORDER BY published_at DESC NULLS LAST LIMIT ?""",
             [max_attempts, list(feed_ids), limit],
         ).fetchall()
@@ -445,7 +445,7 @@ def load_batch(
                 aid: (h, m)
                 for aid, h, m in con.execute(
                     "SELECT article_id, content_hash, extraction_method FROM articles "
-                    "WHERE list_contains(?, article_id)",
+                    "WHERE article_id IN (SELECT unnest(?))",
                     [list(unique)],
                 ).fetchall()
             }
@@ -465,7 +465,7 @@ def load_batch(
                 write.append(t)
         if write:
             _upsert_articles(con, write, now)
-            _replace_article_outputs(con, write)
+            _replace_article_outputs(con, write, new_ids={aid for aid in unique if aid not in existing})
             assign_stories(con, write, story_params or stories.StoryParams())
             counts.mentions = sum(len(t.mentions) for t in write)
         _mark_entries(con, tagged, failures, max_attempts)
@@ -508,18 +508,23 @@ def _upsert_articles(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
     con.unregister("article_frame")
 
 
-def _replace_article_outputs(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
-    """Replace everything computed from these articles' text (mentions and each enrichment's rows)."""
-    _replace_mentions(con, write)
-    _replace_quotes(con, write)
-    _replace_matches(con, write)
+def _replace_article_outputs(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle],
+                             new_ids: Collection[str] = frozenset()) -> None:
+    """Replace everything computed from these articles' text (mentions and each enrichment's rows).
+
+    `new_ids`: articles this transaction inserted, which have no rows to delete (the big tables
+    are not searched for them: their key is kept by this delete-then-insert, not by an index)."""
+    old_ids = [t.article.article_id for t in write if t.article.article_id not in new_ids]
+    _replace_mentions(con, write, old_ids)
+    _replace_quotes(con, write, old_ids)
+    _replace_matches(con, write, old_ids)
 
 
-def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
+def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle], old_ids: Sequence[str]) -> None:
     import pandas as pd
 
-    ids = [t.article.article_id for t in write]
-    con.execute("DELETE FROM mentions WHERE list_contains(?, article_id)", [ids])
+    if old_ids:
+        con.execute("DELETE FROM mentions WHERE article_id IN (SELECT unnest(?))", [list(old_ids)])
     ents: dict[str, tuple] = {}
     mrows = []
     for t in write:
@@ -554,17 +559,18 @@ QUOTE_COLS = ["article_id", "quote_no", "text", "start_char", "end_char", "speak
               "speaker_kind", "role", "team_entity_id", "team_name", "cue"]
 
 
-def _replace_quotes(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
+def _replace_quotes(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle], old_ids: Sequence[str]) -> None:
     """Replace the quotes of these articles (tasks/quotes.py) with the ones just computed."""
     import pandas as pd
 
-    con.execute("DELETE FROM quotes WHERE list_contains(?, article_id)", [[t.article.article_id for t in write]])
+    if old_ids:
+        con.execute("DELETE FROM quotes WHERE article_id IN (SELECT unnest(?))", [list(old_ids)])
     rows = [(t.article.article_id, q.quote_no, q.text, q.start_char, q.end_char, q.speaker_name, q.speaker_entity_id,
              q.speaker_kind, q.role, q.team_entity_id, q.team_name, q.cue) for t in write for q in t.quotes]
     if rows:
         quote_frame = pd.DataFrame(rows, columns=QUOTE_COLS)  # noqa: F841 (read by name in SQL)
         con.execute(f"INSERT INTO quotes ({', '.join(QUOTE_COLS)}) SELECT * FROM quote_frame")
-def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
+def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle], old_ids: Sequence[str]) -> None:
     """Replace these articles' match reports and scorers, then recompute every match row they touch."""
     import pandas as pd
 
@@ -579,11 +585,13 @@ def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
         team_key,
     )
 
-    ids = [t.article.article_id for t in write]
-    touched = {r[0] for r in con.execute(
-        "SELECT DISTINCT match_id FROM match_reports WHERE list_contains(?, article_id)", [ids]).fetchall()}
-    con.execute("DELETE FROM match_reports WHERE list_contains(?, article_id)", [ids])
-    con.execute("DELETE FROM match_scorers WHERE list_contains(?, article_id)", [ids])
+    ids = list(old_ids)
+    touched: set[str] = set()
+    if ids:
+        touched = {r[0] for r in con.execute(
+            "SELECT DISTINCT match_id FROM match_reports WHERE article_id IN (SELECT unnest(?))", [ids]).fetchall()}
+        con.execute("DELETE FROM match_reports WHERE article_id IN (SELECT unnest(?))", [ids])
+        con.execute("DELETE FROM match_scorers WHERE article_id IN (SELECT unnest(?))", [ids])
     facts = [f for t in write for f in t.matches]
     known = []  # (match_id, teams, date) of stored matches with these pairings, then of new ones
     if facts:
@@ -593,7 +601,7 @@ def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
             days and len(days) == len(facts)) else [None, None]  # an undated fact may meet any stored match
         for mid, h, a, hn, an, day in con.execute(
                 "SELECT match_id, home_entity_id, away_entity_id, home_name, away_name, match_date FROM matches "
-                "WHERE (list_contains(?, home_entity_id) OR list_contains(?, away_entity_id) "
+                "WHERE (home_entity_id IN (SELECT unnest(?)) OR away_entity_id IN (SELECT unnest(?)) "
                 "OR home_entity_id IS NULL OR away_entity_id IS NULL) "
                 "AND (CAST(? AS DATE) IS NULL OR match_date IS NULL OR match_date BETWEEN ? AND ?)",
                 [names, names, window[0], window[0], window[1]]).fetchall():
@@ -626,13 +634,13 @@ def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
         con.execute("INSERT INTO match_scorers SELECT * FROM scorer_frame")
     if not touched:
         return
-    cur = con.execute(f"SELECT {', '.join(REPORT_COLS)} FROM match_reports WHERE list_contains(?, match_id) "
+    cur = con.execute(f"SELECT {', '.join(REPORT_COLS)} FROM match_reports WHERE match_id IN (SELECT unnest(?)) "
                       "ORDER BY article_id", [sorted(touched)])
     by_match: dict[str, list[dict]] = {}
     for row in cur.fetchall():
         rec = dict(zip(REPORT_COLS, row, strict=True))
         by_match.setdefault(rec["match_id"], []).append(rec)
-    con.execute("DELETE FROM matches WHERE list_contains(?, match_id)", [sorted(touched)])
+    con.execute("DELETE FROM matches WHERE match_id IN (SELECT unnest(?))", [sorted(touched)])
     if by_match:
         match_frame = pd.DataFrame([majority(r) for r in by_match.values()], columns=MATCH_COLS)
         match_frame["updated_at"] = pd.Series([datetime.now(UTC)] * len(match_frame), dtype="datetime64[us, UTC]")
@@ -679,7 +687,7 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
 
     sigs = [stories.signature_of(t) for t in write]
     ids = [s.article_id for s in sigs]
-    kept = dict(con.execute("SELECT article_id, story_id FROM story_signatures WHERE list_contains(?, article_id)",
+    kept = dict(con.execute("SELECT article_id, story_id FROM story_signatures WHERE article_id IN (SELECT unnest(?))",
                             [ids]).fetchall())
     sigs = [replace(s, story_id=kept.get(s.article_id)) for s in sigs]  # an updated article keeps its story
     lo, hi = stories.window(sigs, params)
@@ -691,7 +699,7 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
         rows = con.execute(
             f"""WITH hits AS (
                     SELECT k.article_id, count(*) AS shared FROM story_keys k JOIN new_keys n USING ("key")
-                    WHERE k.published_at BETWEEN ? AND ? AND NOT list_contains(?, k.article_id)
+                    WHERE k.published_at BETWEEN ? AND ? AND NOT k.article_id IN (SELECT unnest(?))
                     GROUP BY ALL ORDER BY shared DESC, k.article_id LIMIT ?)
                 SELECT {cols} FROM story_signatures s JOIN hits h USING (article_id)""",
             [lo, hi, ids, MAX_STORY_CANDIDATES],
@@ -713,8 +721,8 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
         columns=["key", "article_id", "published_at"])
     key_frame["published_at"] = pd.Series(key_frame["published_at"], dtype="datetime64[us, UTC]")
     if kept:  # only a reloaded article has rows to replace (a scan of the index is not paid for new ones)
-        con.execute("DELETE FROM story_signatures WHERE list_contains(?, article_id)", [list(kept)])
-        con.execute("DELETE FROM story_keys WHERE list_contains(?, article_id)", [list(kept)])
+        con.execute("DELETE FROM story_signatures WHERE article_id IN (SELECT unnest(?))", [list(kept)])
+        con.execute("DELETE FROM story_keys WHERE article_id IN (SELECT unnest(?))", [list(kept)])
     con.register("sig_frame", frame)
     con.execute("""INSERT INTO story_signatures SELECT article_id, story_id, feed_id, published_at, title, minhash,
                           CAST(teams AS VARCHAR[]), CAST(title_teams AS VARCHAR[]), subject, subject_in_title,
@@ -738,10 +746,10 @@ def _signature_row(row: tuple) -> StorySignature:
 
 def _refresh_stories(con: duckdb.DuckDBPyConnection, story_ids: list[str], now: datetime) -> None:
     """Recompute the `stories` rows of these stories from their articles' signatures and mentions."""
-    con.execute("DELETE FROM stories WHERE list_contains(?, story_id)", [story_ids])
+    con.execute("DELETE FROM stories WHERE story_id IN (SELECT unnest(?))", [story_ids])
     con.execute(
         """INSERT INTO stories
-           WITH members AS (SELECT * FROM story_signatures WHERE list_contains(?, story_id)),
+           WITH members AS (SELECT * FROM story_signatures WHERE story_id IN (SELECT unnest(?))),
            -- from the signatures (teams and subject of each article), not the whole mentions table
            named AS (
                SELECT story_id, coalesce(e.canonical_name, n.name) AS name, count(DISTINCT article_id) AS n
@@ -778,7 +786,7 @@ def stored_articles(db_path: Path, article_ids: Sequence[str]) -> list[Article]:
     try:
         cur = con.execute(
             f"""SELECT {cols}, (SELECT entry_key FROM feed_entries fe WHERE fe.article_id = a.article_id LIMIT 1)
-                FROM articles a WHERE list_contains(?, article_id) ORDER BY article_id""",
+                FROM articles a WHERE article_id IN (SELECT unnest(?)) ORDER BY article_id""",
             [list(article_ids)],
         )
         rows = cur.fetchall()

@@ -43,6 +43,7 @@ class RunSummary:
     feeds: list[dict] = field(default_factory=list)
     counts: Counter = field(default_factory=lambda: Counter(dict.fromkeys(COUNT_KEYS, 0)))
     top_entities: list[tuple[str, str, int]] = field(default_factory=list)
+    written: Counter = field(default_factory=Counter, repr=False)  # entity_id -> mentions this run wrote
     notes: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -50,6 +51,7 @@ class RunSummary:
         """JSON-friendly form."""
         d = asdict(self)
         d["counts"] = dict(self.counts)
+        del d["written"]
         return d
 
 
@@ -185,7 +187,7 @@ def ingest_flow(feeds_file: str | None = None, db_path: str | None = None) -> St
         try:
             _run(settings, db, feeds, states, summary, log)
             summary.status = outcome(len(feeds), summary.counts)
-            summary.top_entities = _top_entities(db, summary.run_id)
+            summary.top_entities = _top_entities(db, summary.written)
         except Exception as exc:
             summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
             log.error("run failed: %s", summary.error)
@@ -218,21 +220,19 @@ def _why(summary: RunSummary) -> str:
     return "; ".join(parts)
 
 
-def _top_entities(db: Path, run_id: str) -> list[tuple[str, str, int]]:
-    """The sports entities most mentioned in the articles this run wrote (not warehouse-wide)."""
-    _, rows = load.query(db, """SELECT e.canonical_name, e.label, count(*) AS n FROM mentions m
-                                JOIN entities e USING (entity_id) JOIN articles a USING (article_id)
-                                WHERE e.label IN ('TEAM','COACH','PLAYER','COMPETITION','VENUE')
-                                  AND a.updated_at >= (SELECT started_at FROM runs WHERE run_id = ?)
-                                GROUP BY ALL ORDER BY n DESC, 1 LIMIT 10""", [run_id])
-    return [tuple(r) for r in rows]
+def _top_entities(db: Path, mentions: Counter) -> list[tuple[str, str, int]]:
+    """The sports entities most mentioned in the articles this run wrote (from the run's own
+    counts: the cost follows the run, not the warehouse)."""
+    return load.top_entities(db, mentions, ("TEAM", "COACH", "PLAYER", "COMPETITION", "VENUE"))
 
 
-def _tally(c: Counter, counts: load.LoadCounts) -> None:
+def _tally(summary: RunSummary, counts: load.LoadCounts) -> None:
     """Add a load's counts to the run's (as they happen: a failed run still reports what it loaded)."""
+    c = summary.counts
     for name in ("new", "updated", "unchanged", "failed"):
         c[f"articles_{name}"] += getattr(counts, name)
     c["mentions"] += counts.mentions
+    summary.written.update(counts.entities)
 
 
 def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str, FeedState],
@@ -259,7 +259,7 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
                                   story_params=story_params(settings))
         if staged.new or staged.updated or staged.failed:
             log.info("loaded batches staged by an earlier run: %d new, %d updated", staged.new, staged.updated)
-        _tally(c, staged)
+        _tally(summary, staged)
         todo = load.pending_entries(db, [f.feed_id for f in feeds], settings.max_attempts)
         parallel = settings.workers > 1 and len(todo) >= settings.parallel_min_articles
         log.info("%d article pages to fetch in batches of %d%s", len(todo), settings.batch_size,
@@ -298,7 +298,7 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
                 if counts is None:
                     c["batches_staged"] += 1
                     continue
-                _tally(c, counts)
+                _tally(summary, counts)
                 log.info("articles %d/%d: %d new, %d updated, %d failed", done, len(todo), counts.new,
                          counts.updated, counts.failed)
     load.refresh_views(db)

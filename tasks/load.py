@@ -15,8 +15,9 @@ import json
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -404,11 +405,13 @@ class LoadCounts:
     unchanged: int = 0
     failed: int = 0
     mentions: int = 0
+    entities: Counter = field(default_factory=Counter)  # entity_id -> mentions in the articles written
 
     def add(self, other: LoadCounts) -> None:
         """Add another batch's counts to these."""
         for name in ("new", "updated", "unchanged", "failed", "mentions"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.entities.update(other.entities)
 
 
 ARTICLE_COLS = ["article_id", "url", "canonical_url", "feed_id", "title", "body", "summary", "author",
@@ -468,6 +471,7 @@ def load_batch(
             _replace_article_outputs(con, write, new_ids={aid for aid in unique if aid not in existing})
             assign_stories(con, write, story_params or stories.StoryParams())
             counts.mentions = sum(len(t.mentions) for t in write)
+            counts.entities.update(m.entity_id for t in write for m in t.mentions)
         _mark_entries(con, tagged, failures, max_attempts)
         counts.failed = len(failures)
         _insert_errors(con, run_id, [e for _, e in failures])
@@ -763,6 +767,22 @@ def _refresh_stories(con: duckdb.DuckDBPyConnection, story_ids: list[str], now: 
            FROM members s LEFT JOIN lead l USING (story_id) GROUP BY s.story_id""",
         [story_ids, now],
     )
+
+
+def top_entities(db_path: Path, mentions: Counter, labels: Sequence[str],
+                 limit: int = 10) -> list[tuple[str, str, int]]:
+    """(canonical name, label, mentions) of the most mentioned entities among `mentions` (a run's
+    own counts) whose label is one of `labels`: a key lookup per entity, never a mentions scan."""
+    if not mentions:
+        return []
+    con = connect(db_path)
+    try:
+        rows = con.execute("SELECT entity_id, canonical_name, label FROM entities "
+                           "WHERE entity_id IN (SELECT unnest(?)) AND label IN (SELECT unnest(?))",
+                           [list(mentions), list(labels)]).fetchall()
+    finally:
+        con.close()
+    return sorted(((name, label, mentions[eid]) for eid, name, label in rows), key=lambda r: (-r[2], r[0]))[:limit]
 
 
 # -- retagging -------------------------------------------------------------------------------------

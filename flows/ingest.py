@@ -302,8 +302,8 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
                 log.info("articles %d/%d: %d new, %d updated, %d failed", done, len(todo), counts.new,
                          counts.updated, counts.failed)
     load.refresh_views(db)
-    changed = c["articles_new"] + c["articles_updated"]
-    why = load.build_search_index(db) if changed or not load.has_search_index(db) else None
+    # the articles this run loaded (or staged runs before it), not the warehouse: see tasks/search.py
+    why = load.update_search_index(db, rebuild=settings.rebuild_search)
     if why:
         summary.notes.append(why)
         log.warning(why)

@@ -452,30 +452,22 @@ def search(
 
     Example: pressbox search "Atalanta Europa League"
     """
-    import duckdb
-
-    from tasks.load import query
-    from tasks.load import search as fts_search
+    from tasks.search import search as index_search
 
     path = _read_path(db, live)
     try:
-        rows = fts_search(path, text, limit, sandboxed=True)
-    except (duckdb.Error, ImportError) as exc:
+        rows = index_search(path, text, limit)  # the index stores each body: no warehouse read
+    except (FileNotFoundError, ImportError, ValueError, OSError) as exc:
         raise _fail(f"search is unavailable: {exc}", EXIT_FAILED) from None
     if not rows:
         console.print(f"no article matches {text!r}", highlight=False)
         return
-    ids = [r[-1] for r in rows]
-    _, found = query(path, "SELECT article_id, title, body FROM articles WHERE article_id IN (SELECT unnest(?))", [ids],
-                     sandboxed=True)
-    texts = {aid: (title, body) for aid, title, body in found}
     words = [w for w in re.findall(r"\w+", text) if len(w) > 1] or [text]
     table = Table(show_lines=True)
     for c in ("score", "published_at", "title", "snippet", "url"):
         table.add_column(c)
-    for score, published_at, title, url, aid in rows:
-        table.add_row(str(score), str(published_at or ""), title or "", snippet(*texts.get(aid, (title, "")), words),
-                      url)
+    for score, published_at, title, url, _aid, body in rows:
+        table.add_row(str(score), str(published_at or ""), title or "", snippet(title, body, words), url)
     console.print(table)
 
 

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     publish_snapshot: bool = Field(
         True, description="After each run, copy the warehouse to <db>.read.duckdb for analysts."
     )
+    rebuild_search: bool = Field(
+        False, description="Rebuild the whole search index from the warehouse in this run (else each run indexes "
+        "only the articles it loaded; a missing index is always rebuilt)."
+    )
     ingest_cron: str = Field("*/15 * * * *", description="Schedule of the ingest deployment (`pressbox serve`).")
     maintenance_cron: str = Field("0 3 * * *", description="Schedule of the nightly retag deployment.")
     timezone: str = Field("UTC", description="Time zone the cron schedules are read in.")

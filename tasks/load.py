@@ -906,39 +906,46 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def has_search_index(db_path: Path) -> bool:
-    """Is there a BM25 index already (from an earlier run)?"""
-    _, rows = query(db_path, "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'fts_main_articles'")
-    return rows[0][0] > 0
+    """Is there a search index already (from an earlier run)?"""
+    from tasks import search as search_index
+
+    return search_index.exists(db_path)
 
 
-def build_search_index(db_path: Path) -> str | None:
-    """Rebuild the BM25 index over article titles and bodies; returns why not, if it could not."""
+SEARCH_ERRORS = (ImportError, OSError, ValueError, RuntimeError, duckdb.Error)
+
+
+def update_search_index(db_path: Path, rebuild: bool = False) -> str | None:
+    """Index the articles loaded since the last update (tasks/search.py), or rebuild the whole index
+    (`rebuild`, or when there is none yet); returns why not, if it could not."""
+    from tasks import search as search_index
+
     con = connect(db_path)
     try:
-        load_fts(con)
-        con.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'body', overwrite = 1)")
+        if rebuild or not search_index.exists(db_path):
+            search_index.rebuild(con, db_path)
+        else:
+            search_index.update(con, db_path)
         return None
-    except (duckdb.Error, ImportError, OSError) as exc:
+    except SEARCH_ERRORS as exc:
         return f"full-text search unavailable: {type(exc).__name__}: {exc}"
     finally:
         con.close()
 
 
+def build_search_index(db_path: Path) -> str | None:
+    """Rebuild the search index over article titles and bodies; returns why not, if it could not."""
+    return update_search_index(db_path, rebuild=True)
+
+
 def search(db_path: Path, text: str, limit: int = 10, sandboxed: bool = False) -> list[tuple]:
-    """Articles ranked by BM25 for a query: (score, published_at, title, canonical_url, article_id)."""
-    con = connect(db_path, read_only=True, wait=10.0)
-    try:
-        load_fts(con)
-        if sandboxed:
-            sandbox(con)
-        return con.execute(
-            """SELECT round(score, 3) AS score, published_at, title, canonical_url, article_id FROM (
-                   SELECT *, fts_main_articles.match_bm25(article_id, ?) AS score FROM articles)
-               WHERE score IS NOT NULL ORDER BY score DESC LIMIT ?""",
-            [text, limit],
-        ).fetchall()
-    finally:
-        con.close()
+    """Articles ranked by BM25 for a query: (score, published_at, title, canonical_url, article_id).
+
+    Answered by the search index alone (the warehouse is not opened; `sandboxed` has nothing to
+    lock)."""
+    from tasks import search as search_index
+
+    return [r[:5] for r in search_index.search(db_path, text, limit)]
 
 
 def publish_snapshot(db_path: Path) -> Path:

@@ -922,6 +922,7 @@ def update_search_index(db_path: Path, rebuild: bool = False) -> str | None:
 
     con = connect(db_path)
     try:
+        con.execute(f"SET memory_limit = '{HELD_MEMORY_LIMIT}'")  # a rebuild reads every body
         if rebuild or not search_index.exists(db_path):
             search_index.rebuild(con, db_path)
         else:

@@ -126,9 +126,11 @@ def rebuild(con, db_path: Path | str) -> int:
     t = _tantivy()
     index = t.Index(_schema(), path=str(fresh), reuse=False)
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
-    cur = con.execute(f"SELECT {READ_COLS} FROM articles")
     done, newest = 0, None
-    while rows := cur.fetchmany(BATCH):
+    last = con.execute("SELECT max(rowid) FROM articles").fetchone()[0]
+    for lo in range(0, (last if last is not None else -1) + 1, BATCH):  # rowid ranges: bounded memory
+        rows = con.execute(f"SELECT {READ_COLS} FROM articles WHERE rowid >= ? AND rowid < ?",
+                           [lo, lo + BATCH]).fetchall()
         batch_newest = _add(writer, t, rows)
         newest = max(filter(None, (newest, batch_newest)), default=None)
         done += len(rows)

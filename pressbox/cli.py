@@ -513,7 +513,7 @@ def retag(db: DbOpt = None) -> None:
             console.print(f"[yellow]{exc}[/yellow]")
             raise typer.Exit(EXIT_SKIPPED) from None
     console.print(f"retagged {result['retagged']} articles ({result['mentions']} mentions) "
-                  f"with {result['tagger_version']}", highlight=False)
+                  f"with {result['tagger_version']}; {result['left']} left", highlight=False)
 
 
 @app.command()
@@ -571,6 +571,12 @@ def status(
                                        left(last_error, 80) AS last_error
                                 FROM feeds ORDER BY consecutive_failures DESC, feed_id""")
     _print_table(cols, rows, "feeds")
+    from tasks.kb import tagger_version
+    from tasks.load import count_stale
+
+    version = tagger_version(_settings(db_path=db).spacy_model)
+    console.print(f"{count_stale(path, version)} articles carry an older tagger version than {version} "
+                  "(the nightly retag replaces them, newest first)", highlight=False)
 
 
 DEMO_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"

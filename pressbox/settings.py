@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         False, description="Rebuild the whole search index from the warehouse in this run (else each run indexes "
         "only the articles it loaded; a missing index is always rebuilt)."
     )
+    retag_chunk: int = Field(500, description="Articles the nightly retag reads, tags and replaces at a time.")
+    retag_budget: float = Field(
+        4 * 3600.0, description="Seconds the nightly retag may spend; what is left waits for the next night."
+    )
     ingest_cron: str = Field("*/15 * * * *", description="Schedule of the ingest deployment (`pressbox serve`).")
     maintenance_cron: str = Field("0 3 * * *", description="Schedule of the nightly retag deployment.")
     timezone: str = Field("UTC", description="Time zone the cron schedules are read in.")

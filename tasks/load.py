@@ -786,17 +786,36 @@ def top_entities(db_path: Path, mentions: Counter, labels: Sequence[str],
 
 
 # -- retagging -------------------------------------------------------------------------------------
-def stale_article_ids(db_path: Path, tagger_version: str) -> list[str]:
-    """Articles whose mentions were made by another tagger version."""
+def stale_article_ids(db_path: Path, tagger_version: str, limit: int | None = None) -> list[str]:
+    """Articles whose mentions were made by another tagger version, newest first (at most `limit`)."""
     con = connect(db_path)
     try:
         rows = con.execute(
-            "SELECT article_id FROM articles WHERE tagger_version IS DISTINCT FROM ? ORDER BY article_id",
-            [tagger_version],
+            "SELECT article_id FROM articles WHERE tagger_version IS DISTINCT FROM ? "
+            "ORDER BY published_at DESC NULLS LAST, article_id LIMIT ?",
+            [tagger_version, limit],
         ).fetchall()
     finally:
         con.close()
     return [r[0] for r in rows]
+
+
+def count_stale(db_path: Path, tagger_version: str) -> int:
+    """How many articles carry another tagger version than this one."""
+    _, rows = query(db_path, "SELECT count(*) FROM articles WHERE tagger_version IS DISTINCT FROM ?",
+                    [tagger_version])
+    return rows[0][0]
+
+
+def unchanged_since(db_path: Path, tagged: Sequence[TaggedArticle]) -> list[TaggedArticle]:
+    """Those of `tagged` whose stored body is still the one they were tagged from (a run may have
+    updated an article while a retag tagged it outside the run lock)."""
+    if not tagged:
+        return []
+    _, rows = query(db_path, "SELECT article_id, content_hash FROM articles WHERE article_id IN (SELECT unnest(?))",
+                    [[t.article.article_id for t in tagged]])
+    stored = dict(rows)
+    return [t for t in tagged if stored.get(t.article.article_id) == t.article.content_hash]
 
 
 def stored_articles(db_path: Path, article_ids: Sequence[str]) -> list[Article]:

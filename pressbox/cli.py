@@ -343,7 +343,7 @@ def _read_path(db: Path | None, live: bool) -> Path:
     With no --db and no db_path setting, and no warehouse of one's own yet, it is the demo's
     (`make demo` writes warehouse/demo.duckdb): a new user's next command just works.
     """
-    from tasks.load import snapshot_path
+    from tasks.paths import snapshot_path  # not tasks.load: `pressbox search` never imports DuckDB
 
     settings = _settings()
     path = Path(db or settings.db_path)

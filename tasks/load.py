@@ -39,6 +39,7 @@ from schemas.records import (
     TaggedArticle,
 )
 from tasks import stories
+from tasks.paths import snapshot_path
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 VIEWS_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "views"
@@ -131,12 +132,6 @@ def checkpoint(db_path: Path | str) -> None:
 def extension_dir(db_path: Path | str) -> Path:
     """Where DuckDB keeps extensions for this warehouse (never ~/.duckdb)."""
     return Path(db_path).resolve().parent / ".duckdb-extensions"
-
-
-def snapshot_path(db_path: Path | str) -> Path:
-    """The read-only copy analysts open: `<db>.read.duckdb` beside the warehouse."""
-    db_path = Path(db_path)
-    return db_path.with_name(f"{db_path.stem}.read{db_path.suffix or '.duckdb'}")
 
 
 @contextlib.contextmanager

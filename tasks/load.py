@@ -654,22 +654,32 @@ def _mark_entries(
     failures: Sequence[tuple[FeedEntry, FetchError]],
     max_attempts: int,
 ) -> None:
-    for t in tagged:
+    """Mark the batch's entries done or failed: one set-based UPDATE each (a join on the key; an
+    UPDATE per entry scanned the whole table, as the key is composite)."""
+    import pandas as pd
+
+    if tagged:
+        done = pd.DataFrame([(t.article.feed_id, t.article.entry_key, t.article.article_id) for t in tagged],
+                            columns=["feed_id", "entry_key", "article_id"])
+        done = done.groupby(["feed_id", "entry_key"], as_index=False).agg(  # noqa: F841 (read by name in SQL)
+            article_id=("article_id", "last"), n=("article_id", "size"))
         con.execute(
-            "UPDATE feed_entries SET status = 'done', article_id = ?, attempts = attempts + 1, last_error = NULL "
-            "WHERE feed_id = ? AND entry_key = ?",
-            [t.article.article_id, t.article.feed_id, t.article.entry_key],
-        )
-    for entry, err in failures:
-        permanent = err.error_type in PERMANENT_ERRORS and not err.retryable
-        tried = err.error_type not in UNTRIED_ERRORS
+            """UPDATE feed_entries SET status = 'done', article_id = d.article_id, attempts = attempts + d.n,
+                 last_error = NULL
+               FROM done d WHERE feed_entries.feed_id = d.feed_id AND feed_entries.entry_key = d.entry_key""")
+    if failures:
+        failed = pd.DataFrame(  # noqa: F841 (read by name in SQL)
+            [(e.feed_id, e.entry_key, int(err.error_type not in UNTRIED_ERRORS),
+              f"{err.error_type}: {err.message}"[:500], err.error_type in PERMANENT_ERRORS and not err.retryable)
+             for e, err in failures],
+            columns=["feed_id", "entry_key", "tried", "error", "permanent"],
+        ).drop_duplicates(subset=["feed_id", "entry_key"], keep="last")
         con.execute(
-            """UPDATE feed_entries SET attempts = attempts + ?, last_error = ?,
-                 status = CASE WHEN ? THEN 'gone' WHEN attempts + ? >= ? THEN 'failed' ELSE 'pending' END
-               WHERE feed_id = ? AND entry_key = ?""",
-            [int(tried), f"{err.error_type}: {err.message}"[:500], permanent, int(tried), max_attempts,
-             entry.feed_id, entry.entry_key],
-        )
+            """UPDATE feed_entries SET attempts = attempts + f.tried, last_error = f.error,
+                 status = CASE WHEN f.permanent THEN 'gone' WHEN attempts + f.tried >= ? THEN 'failed'
+                               ELSE 'pending' END
+               FROM failed f WHERE feed_entries.feed_id = f.feed_id AND feed_entries.entry_key = f.entry_key""",
+            [max_attempts])
 
 
 # -- stories: cross-article, so assigned here, inside the batch's transaction ----------------------

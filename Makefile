@@ -33,6 +33,7 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py --n 1000
+	$(BIN)/python bench/bench_stories.py --n 200
 
 # issue 19: a 50-article run on a synthetic 1,000,000-article warehouse (built once in /tmp, ~6 GB) vs fresh
 bench-growth: $(STAMP)

@@ -17,8 +17,10 @@ from pressbox.settings import Settings
 from schemas.records import Article, TaggedArticle
 from tasks import load
 from tasks.kb import tagger_version
+from tasks.stories import story_params
 
 CHUNK_LOCK_WAIT = 300.0  # seconds a chunk's write waits for an ingest run to finish
+STORY_BACKFILL_PER_RUN = 20_000  # articles given a story per retag run until none is left
 
 
 @task(name="retag-batch", cache_policy=NO_CACHE)
@@ -29,6 +31,12 @@ def retag_batch(articles: list[Article], model: str, pool) -> list[TaggedArticle
     if pool is None:
         return retag_in_worker(articles, model)
     return pool.submit(retag_in_worker, articles, model).result()
+
+
+@task(name="backfill-stories", cache_policy=NO_CACHE)
+def backfill_stories(db_path: Path, settings: Settings) -> int:
+    """Stories for articles stored before the stories stage: in batches, bounded per run, once (a marker)."""
+    return load.backfill_story_ids(db_path, settings.batch_size, STORY_BACKFILL_PER_RUN, story_params(settings))
 
 
 def retag(db_path: str | None = None, settings: Settings | None = None, return_state: bool = False) -> dict | State:
@@ -74,7 +82,7 @@ def retag_flow(db_path: str | None = None) -> dict | State:
             tagged = [t for f in futures for t in f.result()]
             with load.run_lock(db, wait=CHUNK_LOCK_WAIT), load.held(db):
                 current = load.unchanged_since(db, tagged)  # an article a run updated meanwhile: next chunk
-                mentions += load.replace_tags(db, current)
+                mentions += load.replace_tags(db, current, story_params(settings))
                 left = load.count_stale(db, version)
             done += len(current)
             log.info("retagged %d (%d left)", done, left)
@@ -83,8 +91,10 @@ def retag_flow(db_path: str | None = None) -> dict | State:
     if left:
         log.warning("retag budget of %gs spent: %d articles left for the next night", settings.retag_budget, left)
     with load.run_lock(db, wait=CHUNK_LOCK_WAIT), load.held(db):
+        backfilled = backfill_stories(db, settings)
         maintain(db, settings, log)
-    return {"retagged": done, "mentions": mentions, "tagger_version": version, "left": left}
+    return {"retagged": done, "mentions": mentions, "tagger_version": version, "left": left,
+            "stories_backfilled": backfilled}
 
 
 def maintain(db: Path, settings: Settings, log) -> None:

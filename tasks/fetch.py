@@ -43,6 +43,10 @@ class FetchFailure(Exception):
         self.error_type, self.message = error_type, message
         self.http_status, self.retryable = http_status, retryable
 
+    def __reduce__(self) -> tuple:
+        """Pickle with every argument: failures travel to worker processes with their pages."""
+        return type(self), (self.error_type, self.message, self.http_status, self.retryable)
+
     def to_error(self, url: str, stage: str) -> FetchError:
         """The failure as a record for the warehouse."""
         return FetchError(
@@ -129,6 +133,44 @@ class GuardedStream(SyncStream):
         super().write(buffer, self._time_left(timeout))
 
 
+def _bounded(timeout: float | None) -> float | None:
+    """`timeout` cut to what is left of the request's deadline (when a request is in flight)."""
+    exchange = getattr(_current, "exchange", None)
+    if exchange is None:
+        return timeout
+    left = exchange.deadline - time.monotonic()
+    return max(0.001, left if timeout is None else min(timeout, left))
+
+
+def resolve(host: str, port: int, timeout: float | None = None) -> list:
+    """getaddrinfo, ended by the request's deadline (or `timeout`) even when the resolver hangs.
+
+    The C resolver cannot be interrupted, so it runs in a daemon thread that is left to finish
+    on its own (it never holds up the process's exit); the request gives up waiting for it.
+    """
+    box: dict[str, object] = {}
+    done = threading.Event()
+
+    def look() -> None:
+        try:
+            box["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except Exception as exc:  # noqa: BLE001 - gaierror, or a name the C library refuses: the page's error
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=look, name="pressbox-dns", daemon=True).start()
+    wait = _bounded(timeout)
+    if not done.wait(wait):
+        exchange = getattr(_current, "exchange", None)
+        if exchange is not None and time.monotonic() >= exchange.deadline - 0.05:
+            raise DeadlineExceeded(f"DNS lookup for {host} did not answer within the request deadline")
+        raise httpcore.ConnectTimeout(f"DNS lookup for {host} did not answer within {wait:g}s")
+    if "error" in box:
+        raise DNSFailure(f"DNS lookup failed for {host}: {box['error']}") from box["error"]
+    return box["infos"]
+
+
 class GuardedBackend(SyncBackend):
     """httpcore backend that resolves the host itself and refuses forbidden addresses.
 
@@ -140,20 +182,14 @@ class GuardedBackend(SyncBackend):
         self.allowlist = allowlist
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # noqa: ANN001
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise DNSFailure(f"DNS lookup failed for {host}: {exc}") from exc
+        infos = resolve(host, port, timeout)
         last_exc: Exception | None = None
         for family, socktype, proto, _, sockaddr in infos:
             ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
             if not is_public(ip) and not self.allowlist.allows(host, ip):
                 raise BlockedAddress(f"{host} resolves to non-public address {ip} (see allow_private_hosts)")
             sock = socket.socket(family, socktype, proto)
-            exchange = getattr(_current, "exchange", None)
-            if exchange is not None:
-                left = exchange.deadline - time.monotonic()
-                timeout = max(0.001, left if timeout is None else min(timeout, left))
+            timeout = _bounded(timeout)
             try:
                 sock.settimeout(timeout)
                 sock.connect(sockaddr)
@@ -322,7 +358,8 @@ class Fetcher:
             return self._follow(url, max_bytes, headers, deadline, t0)
         except (DeadlineExceeded, httpx.TimeoutException) as exc:
             if time.monotonic() >= deadline - 0.05:
-                raise FetchFailure("deadline", f"no complete response within {self.settings.request_deadline}s",
+                why = f" ({exc})" if "DNS" in str(exc) else ""
+                raise FetchFailure("deadline", f"no complete response within {self.settings.request_deadline}s{why}",
                                    retryable=True) from exc
             raise FetchFailure("timeout", f"{type(exc).__name__}: {exc}", retryable=True) from exc
         except WireCapExceeded as exc:

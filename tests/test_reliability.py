@@ -62,6 +62,42 @@ def test_every_hostile_response_ends_within_the_deadline(site, settings_for, pat
     assert time.monotonic() - start < 5
 
 
+def test_a_hanging_dns_lookup_ends_within_the_request_deadline(settings_for, monkeypatch):
+    """The resolver cannot be interrupted: the request stops waiting for it at its deadline."""
+    import socket
+    import threading
+
+    real, release, asked = socket.getaddrinfo, threading.Event(), []
+
+    def hanging(host, *args, **kwargs):
+        if host != "hang.example":
+            return real(host, *args, **kwargs)
+        asked.append(host)
+        release.wait(30)  # a resolver that never answers (let go when the test ends)
+        raise socket.gaierror("gave up")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    start = time.monotonic()
+    try:
+        with (Fetcher(_tight(settings_for, request_deadline=1.5, connect_timeout=10.0), retries=2) as f,
+              pytest.raises(FetchFailure) as info):
+            f.get_page("http://hang.example/a")
+    finally:
+        release.set()
+    assert time.monotonic() - start < 3.0 and asked == ["hang.example"]  # a deadline is not retried at once
+    assert info.value.error_type == "deadline" and "DNS lookup for hang.example" in info.value.message
+    assert info.value.retryable
+
+
+def test_fetch_failures_cross_process_boundaries_whole():
+    """A page's fetch failure travels to its worker process with the page: it pickles with its fields."""
+    import pickle
+
+    back = pickle.loads(pickle.dumps(FetchFailure("gone", "HTTP 404", 404, retryable=False)))
+    assert (back.error_type, back.message, back.http_status, back.retryable) == ("gone", "HTTP 404", 404, False)
+    assert str(back) == "HTTP 404"
+
+
 def test_a_host_that_keeps_timing_out_is_skipped_for_the_rest_of_the_run(site, settings_for):
     for i in range(5):
         site.add(f"/slow{i}", Route(handler=poison_routes(secs=5)["/header-trickle"].handler))

@@ -29,6 +29,7 @@ MAX_RETRY_AFTER = 60.0  # seconds: a server asking for longer is recorded, not w
 ROBOTS_MAX_BYTES = 512 * 1024
 HEADER_ALLOWANCE = 1024 * 1024  # wire bytes beyond the body cap a whole exchange may use (headers, 1xx, hops)
 REDIRECT_STATUS = {301, 302, 303, 307, 308}
+REDIRECT_BODY_NOTE = 64 * 1024  # a redirect body declared longer than this (never read) is noted
 TIMEOUT_ERRORS = {"timeout", "deadline"}  # what counts toward a host's breaker
 # IPv6 ranges that carry an IPv4 address inside: judged by that address (::a.b.c.d, NAT64, 6to4)
 _EMBEDS_IPV4 = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b::/96"),
@@ -203,6 +204,24 @@ class GuardedBackend(SyncBackend):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return GuardedStream(sock)
         raise httpcore.ConnectError(f"could not connect to {host}:{port}: {last_exc}")
+
+
+def _unread_redirect_body(url: str, resp: httpx.Response) -> FetchError | None:
+    """A note (not fatal) when a redirect came with a large or unbounded body, which is never read.
+
+    A short declared body ("Moved to ...") is normal and not noted: only one that is compressed,
+    longer than REDIRECT_BODY_NOTE bytes, or of no declared length (chunked, or until close).
+    """
+    declared = resp.headers.get("content-length", "").strip()
+    encoding = resp.headers.get("content-encoding", "").strip().lower()
+    if declared.isdigit() and int(declared) <= REDIRECT_BODY_NOTE and encoding in ("", "identity"):
+        return None
+    what = (f"{declared} bytes declared" if declared.isdigit() else "of no declared length")
+    what += f", Content-Encoding {encoding}" if encoding not in ("", "identity") else ""
+    return FetchError(url=url, stage="page", error_type="redirect_body_dropped",
+                      message=f"HTTP {resp.status_code} to {resp.headers.get('location', '')[:200]}: its body "
+                              f"({what}) was not read", http_status=resp.status_code, at=datetime.now(UTC),
+                      fatal=False)
 
 
 def make_client(settings: Settings) -> httpx.Client:
@@ -384,11 +403,14 @@ class Fetcher:
         """GET, following redirects by hand: a redirect's body is never read, only its Location."""
         started = datetime.now(UTC)
         current = url
+        notes: list[FetchError] = []
         for hop in range(self.settings.max_redirects + 1):
             resp = self.client.send(self.client.build_request("GET", current, headers=headers), stream=True)
             try:
                 location = resp.headers.get("location")
                 if resp.status_code in REDIRECT_STATUS and location:
+                    if note := _unread_redirect_body(url, resp):
+                        notes.append(note)
                     current = str(resp.url.join(location.strip()))
                     if urlsplit(current).scheme not in ("http", "https"):
                         raise FetchFailure("unsupported_scheme", f"redirect to a non-http(s) URL: {current[:200]}")
@@ -404,6 +426,7 @@ class Fetcher:
                     fetched_at=started,
                     elapsed=time.monotonic() - t0,
                     redirects=hop,
+                    notes=tuple(notes),
                 )
             finally:
                 resp.close()  # unread: the connection is dropped, not drained

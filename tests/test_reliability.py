@@ -180,15 +180,42 @@ def _article(content: bytes, content_type: str = "text/html; charset=utf-8", max
     return tagged, failures
 
 
+def _notes(tagged) -> list[tuple[str, str, bool]]:
+    return [(n.stage, n.error_type, n.fatal) for n in tagged[0].article.notes]
+
+
 def test_poison_page_contents_are_handled_not_raised():
+    """Each loads, with a note (a non-fatal fetch_errors row) saying what was repaired or cut."""
     routes = poison_routes()
     tagged, failures = _article(routes["/surrogate"].body)
     assert not failures and "\ufffd" in tagged[0].article.body
+    assert _notes(tagged) == [("extract", "text_repaired", False)]
+    assert "body" in tagged[0].article.notes[0].message
     tagged, failures = _article(routes["/deepjson"].body)
     assert not failures and tagged[0].article.title == "deep"
+    assert _notes(tagged) == [("extract", "jsonld_invalid", False)]
+    assert "nested too deeply" in tagged[0].article.notes[0].message
     tagged, failures = _article(routes["/bigbody"].body, max_body_chars=20_000)
     art = tagged[0].article
     assert not failures and len(art.body) <= 20_000 and "+truncated(" in art.extraction_method
+    assert _notes(tagged) == [("extract", "body_truncated", False)]
+    assert "max_body_chars 20000" in art.notes[0].message
+
+
+def test_a_clean_page_and_a_short_redirect_body_leave_no_note(site, settings_for):
+    site.add("/ok/a", Route(page("Fine")))
+    site.add("/moved", Route(b"<a href=/ok/a>moved</a>", status=301, headers={"Location": "/ok/a"}))
+    for path, route in poison_routes(secs=15).items():
+        site.add(path, route)
+    site.add("/ok/x", Route(page("after")))
+    with Fetcher(_tight(settings_for), retries=0) as f:
+        moved, dropped = f.get_page(site.url("/moved")), f.get_page(site.url("/redir-endless"))
+    assert moved.notes == () and moved.redirects == 1
+    [note] = dropped.notes
+    assert (note.stage, note.error_type, note.fatal, note.http_status) == ("page", "redirect_body_dropped", False, 302)
+    assert note.url == site.url("/redir-endless") and "no declared length" in note.message
+    tagged, failures = _article(page("Fine"))
+    assert not failures and tagged[0].article.notes == ()
 
 
 def test_a_page_that_raises_is_recorded_and_the_rest_of_its_batch_loads(monkeypatch):
@@ -282,13 +309,19 @@ def test_one_run_survives_the_hostile_site(site, settings_for, tmp_path):
     db = settings.db_path
     loaded = {u.removeprefix(b) for (u,) in load.query(db, "SELECT url FROM articles")[1]}
     assert set(GOOD + ["/ok/fs1", "/ok/fs2", "/ok/fs3", "/ok/h0", "/ok/h1", "/ok/h2", "/ok/q"]) <= loaded
-    errors = dict(load.query(db, "SELECT url, error_type FROM fetch_errors")[1])
-    errors = {u.removeprefix(b): t for u, t in errors.items()}
-    assert {"/gzip2", "/header-trickle", "/infinite-100", "/deflate-empty-blocks", "/gzip-empty-then-garbage"} <= set(
-        errors)
+    rows = load.query(db, "SELECT url, error_type, fatal FROM fetch_errors")[1]
+    errors = {u.removeprefix(b): (t, fatal) for u, t, fatal in rows}
+    fatal = {"/gzip2", "/header-trickle", "/infinite-100", "/deflate-empty-blocks", "/gzip-empty-then-garbage"}
+    assert {p for p, (_, f) in errors.items() if f} == fatal
+    assert {p: t for p, (t, f) in errors.items() if not f} == {  # loaded after a repair: a note each
+        "/surrogate": "text_repaired", "/deepjson": "jsonld_invalid", "/bigbody": "body_truncated",
+        "/redir-bomb": "redirect_body_dropped", "/redir-endless": "redirect_body_dropped",
+        "/redir-trickle": "redirect_body_dropped"}
+    assert set(errors) == set(POISON)  # a row for each of the 11 poison pages, none for a good one
     done = {u.removeprefix(b) for (u,) in load.query(db, "SELECT url FROM feed_entries WHERE status = 'done'")[1]}
-    for path in POISON:  # each one accounted for: recorded, or loaded safely (two redirect to one page)
-        assert path in errors or path in done, path
+    assert set(POISON) - fatal <= done
+    health = dict(load.query(db, "SELECT feed_id, page_errors_30d FROM feed_health")[1])
+    assert health["poison2"] == sum(1 for u, _, f in rows if f and u.removeprefix(b) in POISON)  # notes: no failures
     [(method,)] = load.query(db, "SELECT extraction_method FROM articles WHERE url = ?", [b + "/bigbody"])[1]
     assert "truncated" in method
     hits = sum(site.hits.values())
@@ -298,7 +331,11 @@ def test_one_run_survives_the_hostile_site(site, settings_for, tmp_path):
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_worker_deaths_cost_only_their_page(site, settings_for, tmp_path, monkeypatch):
+@pytest.mark.parametrize("size", [
+    dict(workers=2, parallel_min_articles=1),  # a large run: `workers` processes
+    dict(workers=2, parallel_min_articles=200),  # a small run: one worker process, isolated all the same
+])
+def test_worker_deaths_cost_only_their_page(site, settings_for, tmp_path, monkeypatch, size):
     """A page that kills its worker, one past the memory limit and one deaf to the timer: the run
     completes, every good page loads, one error per bad page, and max_attempts retires them."""
     import poison_worker
@@ -313,8 +350,8 @@ def test_worker_deaths_cost_only_their_page(site, settings_for, tmp_path, monkey
         site.add(path, Route(page("Bad " + path) + marker))
     b = site.base_url
     feeds = _feeds_toml(tmp_path, site, {"f": rss([(b + p, p) for p in GOOD[:3] + list(bad) + GOOD[3:]])})
-    settings = settings_for(feeds_file=feeds, workers=2, parallel_min_articles=1, page_seconds=2.0,
-                            worker_memory_mb=300, max_attempts=1, respect_robots=False)
+    settings = settings_for(feeds_file=feeds, page_seconds=2.0, worker_memory_mb=300, max_attempts=1,
+                            respect_robots=False, **size)
     result = ingest(settings=settings)
     assert result["status"] == "completed" and result["counts"]["articles_new"] == len(GOOD)
     errors = load.query(settings.db_path, "SELECT url, stage, error_type FROM fetch_errors ORDER BY url")[1]

@@ -82,6 +82,9 @@ def fetch_feed(feed: FeedConfig, state: FeedState | None, fetcher: Fetcher, max_
     except ValueError as exc:  # not a feed at all (HTML page, empty body, garbage)
         err = FetchFailure("not_a_feed", str(exc), resp.status).to_error(feed.url, "feed")
         return FeedResult(feed.feed_id, feed.url, "error", resp.status, error=err)
+    except (Exception, MemoryError) as exc:  # noqa: BLE001 - whatever one feed raises is that feed's record
+        err = FetchFailure("feed_error", f"{type(exc).__name__}: {exc}", resp.status).to_error(feed.url, "feed")
+        return FeedResult(feed.feed_id, feed.url, "error", resp.status, error=err)
     return FeedResult(feed.feed_id, feed.url, "ok", resp.status, etag=resp.headers.get("etag"),
                       last_modified=resp.headers.get("last-modified"), items_seen=seen,
                       entries=tuple(entries), bozo=bozo)

@@ -243,6 +243,31 @@ def test_a_page_that_raises_is_recorded_and_the_rest_of_its_batch_loads(monkeypa
     assert [(e.entry_key, f.stage, f.error_type) for e, f in failures] == [("k1", "extract", "recursion_limit")]
 
 
+def test_an_article_whose_tagging_raises_is_recorded_and_the_rest_are_tagged(monkeypatch):
+    from datetime import UTC, datetime
+
+    import tasks.enrich
+    from pressbox.settings import get_settings
+    from schemas.records import Response
+    from tasks.enrich import extract_and_tag
+
+    real = tasks.enrich.tag_articles
+
+    def flaky(tagger, articles):
+        if any("Story 1" in (a.title or "") for a in articles):
+            raise ValueError("[E088] Text of length 1000001 exceeds maximum")
+        return real(tagger, articles)
+
+    monkeypatch.setattr(tasks.enrich, "tag_articles", flaky)
+    entries = [FeedEntry("f", f"k{i}", f"https://x.example/{i}", f"https://x.example/{i}") for i in range(3)]
+    resps = [Response(e.url, e.url, 200, page(f"Story {i}"), "text/html", {}, datetime.now(UTC), 0.1)
+             for i, e in enumerate(entries)]
+    tagged, failures = extract_and_tag(entries, resps, get_settings().spacy_model)
+    assert [t.article.entry_key for t in tagged] == ["k0", "k2"] and all(t.mentions for t in tagged)
+    assert [(e.entry_key, f.stage, f.error_type, f.http_status) for e, f in failures] == [
+        ("k1", "tag", "tag_error", 200)]
+
+
 def test_latin1_bytes_in_a_page_declared_utf8_give_a_correct_title():
     raw = page("Café Müller").replace(b"Arsenal", "Müller".encode("latin-1"), 3) + b"\xff\xfe\xc3\x28"
     tagged, _ = _article(raw)
@@ -360,6 +385,99 @@ def test_worker_deaths_cost_only_their_page(site, settings_for, tmp_path, monkey
     assert load.query(settings.db_path, "SELECT count(*) FROM feed_entries WHERE status = 'failed'")[1] == [(3,)]
     again = ingest(settings=settings)
     assert again["counts"]["articles_failed"] == 0 and again["counts"]["articles_new"] == 0
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_feed_whose_parsing_raises_costs_only_that_feed(site, settings_for, tmp_path, monkeypatch):
+    import flows.ingest
+
+    real = flows.ingest.parse_feed
+
+    def flaky(raw, *, feed, **kwargs):
+        if feed.feed_id == "bad":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(raw, feed=feed, **kwargs)
+
+    monkeypatch.setattr(flows.ingest, "parse_feed", flaky)
+    for path in GOOD[:3]:
+        site.add(path, Route(page("Story " + path)))
+    b = site.base_url
+    feeds = _feeds_toml(tmp_path, site, {"good": rss([(b + p, p) for p in GOOD[:3]]),
+                                         "bad": rss([(b + "/ok/never", "x")])})
+    settings = settings_for(feeds_file=feeds, respect_robots=False)
+    result = ingest(settings=settings)
+    assert result["status"] == "partial" and result["counts"]["articles_new"] == 3
+    assert result["counts"]["feeds_ok"] == 1 and result["counts"]["feeds_failed"] == 1
+    sql = "SELECT url, stage, error_type, message FROM fetch_errors"
+    [(url, stage, kind, msg)] = load.query(settings.db_path, sql)[1]
+    assert (url, stage, kind) == (b + "/feed/bad", "feed", "feed_error") and msg.startswith("RecursionError")
+
+
+def test_a_batch_of_only_crashing_pages_is_recorded_page_by_page(settings_for):
+    """Every page of a batch kills its worker: each is recorded (an empty batch still runs, so the
+    workers are sound) and the pool goes on serving."""
+    from datetime import UTC, datetime
+
+    import poison_worker
+
+    from schemas.records import Response
+    from tasks.pool import WorkerPool
+
+    entries = [FeedEntry("f", f"k{i}", f"https://x.example/{i}", f"https://x.example/{i}") for i in range(3)]
+    bodies = [page("a") + poison_worker.CRASH, page("b") + poison_worker.CRASH, page("Good story")]
+    resps = [Response(e.url, e.url, 200, body, "text/html", {}, datetime.now(UTC), 0.1)
+             for e, body in zip(entries, bodies, strict=True)]
+    model = settings_for().spacy_model
+    with WorkerPool(1, model, 0, 0.0, 20_000, fn=poison_worker.run_batch) as pool:
+        tagged, failures = pool.run(entries[:2], resps[:2])
+        assert tagged == [] and [(e.entry_key, f.error_type) for e, f in failures] == [
+            ("k0", "worker_crashed"), ("k1", "worker_crashed")]
+        assert "exit code 3" in failures[0][1].message
+        tagged, failures = pool.run(entries[2:], resps[2:])
+        assert [t.article.entry_key for t in tagged] == ["k2"] and not failures
+
+
+def test_workers_that_cannot_run_at_all_fail_the_run_instead_of_every_page(settings_for):
+    """A broken install (here: a model that does not exist) is not blamed on the pages."""
+    from datetime import UTC, datetime
+
+    from schemas.records import Response
+    from tasks.pool import WorkerPool
+
+    entries = [FeedEntry("f", f"k{i}", f"https://x.example/{i}", f"https://x.example/{i}") for i in range(2)]
+    resps = [Response(e.url, e.url, 200, page("S"), "text/html", {}, datetime.now(UTC), 0.1) for e in entries]
+    with WorkerPool(1, "no_such_model_pkg", 0, 0.0, 20_000) as pool, \
+            pytest.raises(RuntimeError, match="die on every page"):
+        pool.run(entries, resps)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_small_run_tags_in_a_worker_and_its_own_process_never_imports_spacy(site, settings_for, tmp_path):
+    """A run below parallel_min_articles uses one worker process: the flow's process stays free of
+    spaCy and trafilatura, and the run loads every page."""
+    from prefect.settings import PREFECT_API_URL
+
+    for path in GOOD[:2]:
+        site.add(path, Route(page("Story " + path)))
+    feeds = _feeds_toml(tmp_path, site, {"f": rss([(site.url(p), p) for p in GOOD[:2]])})
+    settings = settings_for(feeds_file=feeds, workers=2, respect_robots=False)
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from flows.ingest import ingest
+        from pressbox.settings import get_settings
+        if __name__ == "__main__":
+            result = ingest(settings=get_settings(**{settings.model_dump(mode="json")!r}))
+            print(result["counts"]["articles_new"], sorted(m for m in ("spacy", "trafilatura", "thinc")
+                                                           if m in sys.modules))
+    """)
+    script = tmp_path / "small_run.py"
+    script.write_text(code)
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    out = subprocess.run([sys.executable, str(script)], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "2 []"
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -104,6 +104,10 @@ def _init_worker(model: str, memory_mb: int, run_pid: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
 
+def _ready() -> None:
+    """A worker's first task: nothing (its initializer has loaded the model)."""
+
+
 def _raise_timeout(signum: int, frame: object) -> None:
     raise PageTimeout("page over its time limit")
 
@@ -167,11 +171,16 @@ class WorkerPool:
         self._solo: ProcessPoolExecutor | None = None  # where suspects are bisected, made on the first crash
         self.crashes = 0
         start_fork_server()
-        self._main = self._executor(workers)
+        self._main = self._executor(workers, warm=True)
 
-    def _executor(self, n: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"),
-                                   initializer=_init_worker, initargs=(self.model, self.memory_mb, os.getpid()))
+    def _executor(self, n: int, warm: bool = False) -> ProcessPoolExecutor:
+        """A pool of `n` workers; `warm`: start them now (they load the model while the first batch is
+        fetched) rather than at the first batch."""
+        executor = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"),
+                                       initializer=_init_worker, initargs=(self.model, self.memory_mb, os.getpid()))
+        for _ in range(n if warm else 0):  # each submit finding no idle worker starts one
+            executor.submit(_ready)
+        return executor
 
     def _patience(self, pages: int, queued: int = 1) -> float:
         """How long the parent waits for a batch before it stops the workers itself (a last resort:
@@ -206,7 +215,7 @@ class WorkerPool:
             if self._generation != generation:
                 return
             self.crashes += 1
-            old, self._main = self._main, self._executor(self.workers)
+            old, self._main = self._main, self._executor(self.workers, warm=True)
             self._generation += 1
         old.shutdown(wait=False, cancel_futures=True)
 

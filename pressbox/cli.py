@@ -144,10 +144,9 @@ def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
     _prefect_env()
     settings = _settings(feeds_file=feeds, db_path=db)
     _check_feeds(settings)
-    if settings.workers > 1:  # workers' imports overlap Prefect's start-up (tasks/pool.py)
-        from tasks.pool import start_fork_server
+    from tasks.pool import start_fork_server
 
-        start_fork_server()
+    start_fork_server()  # workers' imports overlap Prefect's start-up (tasks/pool.py)
     with _prefect(settings):
         from flows.ingest import ingest
 

@@ -45,10 +45,11 @@ class Settings(BaseSettings):
     respect_robots: bool = Field(True, description="Honour robots.txt for article pages.")
     batch_size: int = Field(50, description="Articles per extract/tag/load batch (one transaction each).")
     workers: int = Field(
-        min(os.cpu_count() or 1, 4), description="Processes that extract and tag in a large run (1 = in-process)."
+        min(os.cpu_count() or 1, 4), description="Worker processes that extract and tag in a large run."
     )
     parallel_min_articles: int = Field(
-        200, description="Articles a run must have before it starts worker processes (they take seconds to start)."
+        200, description="Articles a run must have to use `workers` processes (smaller runs use one: each takes "
+        "seconds to start)."
     )
     max_attempts: int = Field(3, description="Runs that may try one article page before it is given up.")
     load_wait: float = Field(

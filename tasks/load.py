@@ -290,6 +290,7 @@ def _errors_frame(run_id: str, errors: Sequence[FetchError]) -> pd.DataFrame:
             "message": [e.message for e in errors],
             "http_status": pd.array([e.http_status for e in errors], dtype="Int32"),
             "at": pd.Series([e.at or now for e in errors], dtype="datetime64[us, UTC]"),
+            "fatal": [e.fatal for e in errors],
         }
     )
 
@@ -297,7 +298,7 @@ def _errors_frame(run_id: str, errors: Sequence[FetchError]) -> pd.DataFrame:
 def _insert_errors(con: duckdb.DuckDBPyConnection, run_id: str, errors: Sequence[FetchError]) -> None:
     if errors:
         frame = _errors_frame(run_id, errors)  # noqa: F841 (read by name in SQL)
-        con.execute("INSERT INTO fetch_errors SELECT * FROM frame")
+        con.execute("INSERT INTO fetch_errors BY NAME SELECT * FROM frame")
 
 
 # -- feeds and entries ---------------------------------------------------------------------------
@@ -469,7 +470,8 @@ def load_batch(
             counts.entities.update(m.entity_id for t in write for m in t.mentions)
         _mark_entries(con, tagged, failures, max_attempts)
         counts.failed = len(failures)
-        _insert_errors(con, run_id, [e for _, e in failures])
+        # a loaded page's notes (what was repaired or cut) are rows too, marked not fatal
+        _insert_errors(con, run_id, [e for _, e in failures] + [n for t in tagged for n in t.article.notes])
         if count_in_run:
             con.execute(
                 """UPDATE runs SET articles_new = articles_new + ?, articles_updated = articles_updated + ?,

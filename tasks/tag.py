@@ -340,9 +340,18 @@ class SportsContext:
         return ent is not None and key not in self.kb.places and key not in ent.weak_keys
 
     def _shape_link(self, span: Span, label: str, sport: str | None) -> str:
-        """The KB team a results-line side names ("Rangers" of "Rangers 2-0"); people link later."""
-        teams = [e for e in self.kb.by_alias.get(fold(span.text), []) if e.label == label == "TEAM"]
-        return self._pick(teams, "TEAM", sport).id if teams else ""
+        """The KB team a results-line side names ("Rangers" of "Rangers 2-0"), the competition a
+        competition shape names ("the Championship" of a football report); people link later."""
+        cands = [e for e in self.kb.by_alias.get(fold(span.text), []) if e.label == label]
+        if label == "TEAM":
+            return self._pick(cands, "TEAM", sport).id if cands else ""
+        if label == "COMPETITION":
+            # a bare name many leagues share: the article's sport's one, the curated one among several
+            cands = [e for e in cands if e.sport == sport] if sport else cands
+            curated = [e for e in cands if e.source.startswith("curated")]
+            pool = cands if len(cands) == 1 else curated
+            return pool[0].id if len(pool) == 1 else ""
+        return ""
 
     def _sports_evidence(self, doc: Doc, spans: list[Span]) -> float:
         """How much the text reads as sport: sport words and unambiguous sports names per 100 words.
@@ -468,6 +477,8 @@ class SportsContext:
             return None, ""
         if generic == "ORG" and len(span) > 1 and self._after_nationality(doc, span):
             generic = "PERSON"  # "South Africa's Lucas Radebe": the model took the foreign name for an ORG
+        if generic == "PERSON" and any(t.is_alpha and t.is_lower and t.lower_ not in NAME_PARTICLES for t in span):
+            return None, ""  # "World Footballer of the Year": an award, not a person's name
         if generic == "PERSON":
             # a lone unknown word ("Scot", "Herald") is a player only with a role word beside it
             default = "PLAYER" if len(span) > 1 else "PERSON"
@@ -529,14 +540,17 @@ class SportsContext:
         country = next((s for s in doc.ents if s.end == span.start - 1), None)
         return country is not None and self._is_nation(country, fold(country.text))
 
-    @staticmethod
-    def _names_person(doc: Doc, i: int) -> bool:
-        """Does a person's name start at token i? A person entity, or two capitalised words that
-        the knowledge base does not know (the model often calls a foreign name an ORG)."""
+    def _names_person(self, doc: Doc, i: int) -> bool:
+        """Does a person's name start at token i? A person entity (the model's or the knowledge base's),
+        or two capitalised words that the knowledge base does not know (the model often calls a
+        foreign name an ORG)."""
         if i >= len(doc):
             return False
         if doc[i].ent_type_ in PERSON_LABELS:
             return True
+        known = self.kb.by_alias.get(doc[i].ent_kb_id_, ()) if doc[i].ent_iob_ == "B" else ()
+        if any(e.label in PERSON_LABELS for e in known):
+            return True  # "Nigeria's Jay-Jay Okocha": a player the knowledge base knows
         pair = doc[i : i + 2]
         return (len(pair) == 2 and all(t.is_title and t.is_alpha for t in pair)
                 and not any(t.ent_type_ in SPORTS_LABELS or t.ent_kb_id_ for t in pair))
@@ -575,6 +589,9 @@ class SportsContext:
         return default if sportsy else "PERSON"
 
 
+# lower-case words inside people's names ("Ruud van Nistelrooy", "Vinicius dos Santos")
+NAME_PARTICLES = {"de", "da", "di", "do", "dos", "das", "du", "del", "della", "van", "von", "der", "den", "ter",
+                  "le", "la", "el", "al", "bin", "ibn", "y", "e", "st"}
 SIDE_WORDS = {"side", "team", "squad", "men", "charges", "troops"}
 # Nationalities written before a name ("Briton Hayley Yelling"): words of the language, not names.
 DEMONYMS = {
@@ -628,6 +645,9 @@ def _trim(span: Span) -> Span | None:
             break
     while end > start and (doc[end - 1].like_num or doc[end - 1].is_punct) and span.label_ == "PERSON":
         end -= 1  # "Elena Bovina 6-1": the score is not part of the name
+    while (end - start > 1 and not kept and doc[end - 1].is_alpha and doc[end - 1].is_lower
+           and doc[end - 1].lower_ not in FIXTURE_JOINS):
+        end -= 1  # "Pascal Cygan missed": a name ends with a capitalised word, never with a verb
     label = span.label_
     if label == "PERSON" and end - start >= 3 and doc[start].text in DEMONYMS:
         start += 1  # "Briton Hayley Yelling", "Kenyan Alice Timbilil": the nationality is not the name
@@ -660,14 +680,15 @@ def _sign_offs(doc: Doc) -> None:
 def _link_people(doc: Doc, sportsy: bool) -> None:
     """Short forms take the label and identity of a full name used in the same text.
 
-    A two- or three-word name the model called an organisation is a person when the text uses its
-    surname for a person elsewhere ("Makhaya Ntini" and the scorecard's "M Ntini").
+    A two- or three-word name the model called an organisation or a place is a person when the text
+    uses its surname for a person elsewhere ("Makhaya Ntini" and the scorecard's "M Ntini").
     """
     surnames = Counter(fold(s.text).split()[-1] for s in doc.ents if s.label_ in PERSON_LABELS)
     relabelled = []
     for span in doc.ents:
         words = fold(span.text).split()
-        if (span.label_ == "ORG" and not span.kb_id_ and 2 <= len(words) <= 3 and all(t.is_title for t in span)
+        if (span.label_ in ("ORG", "PLACE") and not span.kb_id_ and 2 <= len(words) <= 3
+                and all(t.is_title for t in span)
                 and not set(words) & BODY_WORDS and surnames[words[-1]] >= 1 and sportsy):
             span = Span(doc, span.start, span.end, label="PLAYER")
         relabelled.append(span)
@@ -694,10 +715,50 @@ def _link_people(doc: Doc, sportsy: bool) -> None:
             new.append(Span(doc, span.start, span.end, label=target.label_, kb_id=f"~{fold(target.text)}"))
         else:
             new.append(span)
+    new = _link_squad_surnames(doc, new)
     # one name, one reading: "Hallworth" of the line-up is the "Hallworth" the model called an ORG
     role = {fold(s.text): s.label_ for s in new if s.label_ in ("PLAYER", "COACH")}
     doc.ents = [Span(doc, s.start, s.end, label=role[fold(s.text)], kb_id=s.kb_id_)
                 if s.label_ in ("ORG", "PERSON") and not s.kb_id_ and fold(s.text) in role else s for s in new]
+
+
+def _link_squad_surnames(doc: Doc, spans: list[Span]) -> list[Span]:
+    """A lone surname no full name of the text explains ("Bridge" of a line-up) is the KB player of
+    that surname who played for a team the text names, when there is exactly one such player in the
+    article's sport (squad membership from the knowledge base's sources)."""
+    kb = default_kb()
+    named = {s.kb_id_ for s in spans if s.label_ == "TEAM" and s.kb_id_ in kb.entities}
+    if not named:
+        return spans
+    sport = doc.user_data.get("sport")
+    index = _squad_index(kb)
+    out = []
+    for span in spans:
+        key = fold(span.text)
+        words = key.split()
+        if span.label_ == "PLAYER" and not span.kb_id_ and (len(words) == 1 or words[0] in NAME_PARTICLES):
+            hits = [e for e in index.get(key, ()) if named & set(e.teams) and (sport is None or e.sport == sport)]
+            if len(hits) == 1:
+                span = Span(doc, span.start, span.end, label=span.label_, kb_id=hits[0].id)
+        out.append(span)
+    return out
+
+
+_SQUADS: dict[int, dict[str, tuple[Entity, ...]]] = {}
+
+
+def _squad_index(kb: KnowledgeBase) -> dict[str, tuple[Entity, ...]]:
+    """Players the knowledge base knows the teams of, by folded surname ("bridge", "de zeeuw")."""
+    if id(kb) in _SQUADS:
+        return _SQUADS[id(kb)]
+    index: dict[str, list[Entity]] = {}
+    for ent in kb.entities.values():
+        if ent.label == "PLAYER" and ent.teams:
+            words = fold(ent.name.split(" (")[0]).split()
+            for k in range(1, len(words)):
+                index.setdefault(" ".join(words[k:]), []).append(ent)
+    _SQUADS[id(kb)] = {k: tuple(v) for k, v in index.items()}
+    return _SQUADS[id(kb)]
 
 
 def doc_tags(doc: Doc) -> list[Tag]:
@@ -779,10 +840,16 @@ def _is_alias_of(kb: KnowledgeBase, text: str, entity_id: str) -> bool:
     return any(e.id == entity_id for e in kb.by_alias.get(fold(text), []))
 
 
+NAME_SUFFIXES = {"jr", "sr", "fils", "ii", "iii", "iv"}  # "Samuel Eto'o Fils", "Odell Beckham Jr." is the man
+
+
 def _kb_person(kb: KnowledgeBase, folded: str) -> Entity | None:
-    for ent in kb.by_alias.get(folded, []):
-        if ent.label in PERSON_LABELS:
-            return ent
+    words = folded.split()
+    keys = [folded, " ".join(words[:-1])] if len(words) >= 3 and words[-1] in NAME_SUFFIXES else [folded]
+    for key in keys:
+        for ent in kb.by_alias.get(key, []):
+            if ent.label in PERSON_LABELS:
+                return ent
     return None
 
 

@@ -791,7 +791,12 @@ def doc_tags(doc: Doc) -> list[Tag]:
             ent = _kb_person(kb, fold(text))
             canonical = ent.name if ent else text
         else:
-            canonical = text
+            # a name the context labelled but did not link ("FA Cup" of a shape): the one KB entity of
+            # that label (and the article's sport) it names, so one name keeps one identity
+            named = [e for e in kb.by_alias.get(fold(text), []) if e.label == label and fold(text) not in e.weak_keys
+                     and (sport is None or e.sport in (sport, None))]
+            ent = named[0] if len(named) == 1 else None
+            canonical = ent.name if ent else text
         if ent is not None:
             identity = ent.id
         elif kb_id.startswith("place/"):

@@ -240,9 +240,12 @@ def _merge(cur: Entity, gen: Entity, claimed: set[tuple[str, str | None, str]]) 
     return replace(cur, aliases=cur.aliases + aliases, weak=cur.weak + weak, qid=cur.qid or gen.qid,
                    country=cur.country or gen.country, city=cur.city or gen.city,
                    league=cur.league or gen.league, tier=cur.tier or gen.tier, years=cur.years or gen.years,
-                   teams=cur.teams, spells=cur.spells or gen.spells, source=source,
+                   # a player's squads add to the curated clubs (a coach's teams are the teams he led)
+                   teams=cur.teams + (tuple(t for t in gen.teams if t not in cur.teams)
+                                      if cur.label == gen.label == "PLAYER" else ()),
+                   spells=cur.spells or gen.spells, source=source,
                    # a curated coach whom a source lists as a player (a World Cup squad): the context decides
-                   player_too=cur.player_too or (cur.label == "COACH" and gen.label == "PLAYER"))
+                   player_too=cur.player_too or gen.player_too or (cur.label == "COACH" and gen.label == "PLAYER"))
 
 
 def _is_disambiguated_title(name: str) -> bool:

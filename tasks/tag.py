@@ -460,7 +460,14 @@ class SportsContext:
                 # is a country, "England" in a cricket report is the cricket team
                 ents = [e for e in ents if e.label != "TEAM" or e.sport == sport]
             if not ents or all(e.label == "PLACE" for e in ents):
-                return place if kb_key in self.kb.places else (None, "")
+                if kb_key in self.kb.places:
+                    return place
+                cands = self.kb.by_alias.get(kb_key, [])
+                if sportsy and len(span) >= 2 and cands and all(e.label in PERSON_LABELS for e in cands):
+                    # in sport, a full name the knowledge base knows only weakly is still a person's
+                    # name: the context says whether a player ("South Africa's Lucas Radebe")
+                    return self._person_label(doc, span, cues, sportsy, default="PLAYER"), ""
+                return None, ""
             ent = self._pick([e for e in ents if e.label != "PLACE"], span.label_, sport)
             if not sportsy and ent.label in ("TEAM", "PLAYER", "COACH") and not _said_in_full(span, ent):
                 # outside sport "Michigan", "Brown" or "Nixon" is a state, a university, a president
@@ -514,7 +521,7 @@ class SportsContext:
                 and self._is_nation(span):
             return False  # "Nigeria's Jay-Jay Okocha": a nationality
         of = span.start - 2 if prev is not None and prev.lower_ == "the" else span.start - 1
-        if of >= 1 and doc[of].lower_ == "of" and doc[of - 1].ent_type_ in PERSON_LABELS and self._is_nation(span):
+        if of >= 1 and doc[of].lower_ == "of" and self._is_person_token(doc[of - 1]) and self._is_nation(span):
             return False  # "Samuel Kuffour of Ghana", "Jason Damoo of the Seychelles": a nationality
         score = 0
         if nxt is not None and nxt.lower_ in TEAM_AFTER:
@@ -540,6 +547,12 @@ class SportsContext:
         country = next((s for s in doc.ents if s.end == span.start - 1), None)
         return country is not None and self._is_nation(country, fold(country.text))
 
+    def _is_person_token(self, token) -> bool:
+        """Is the token part of a person's name, the model's or one the knowledge base knows?"""
+        if token.ent_type_ in PERSON_LABELS:
+            return True
+        return any(e.label in PERSON_LABELS for e in self.kb.by_alias.get(token.ent_kb_id_, ()))
+
     def _names_person(self, doc: Doc, i: int) -> bool:
         """Does a person's name start at token i? A person entity (the model's or the knowledge base's),
         or two capitalised words that the knowledge base does not know (the model often calls a
@@ -548,8 +561,7 @@ class SportsContext:
             return False
         if doc[i].ent_type_ in PERSON_LABELS:
             return True
-        known = self.kb.by_alias.get(doc[i].ent_kb_id_, ()) if doc[i].ent_iob_ == "B" else ()
-        if any(e.label in PERSON_LABELS for e in known):
+        if doc[i].ent_iob_ == "B" and self._is_person_token(doc[i]):
             return True  # "Nigeria's Jay-Jay Okocha": a player the knowledge base knows
         pair = doc[i : i + 2]
         return (len(pair) == 2 and all(t.is_title and t.is_alpha for t in pair)
@@ -645,6 +657,8 @@ def _trim(span: Span) -> Span | None:
             break
     while end > start and (doc[end - 1].like_num or doc[end - 1].is_punct) and span.label_ == "PERSON":
         end -= 1  # "Elena Bovina 6-1": the score is not part of the name
+    while end - start > 1 and not kept and SCORE_RE.match(doc[end - 1].text):
+        end -= 1  # "Wales 2-0": nor of a team's
     while (end - start > 1 and not kept and doc[end - 1].is_alpha and doc[end - 1].is_lower
            and doc[end - 1].lower_ not in FIXTURE_JOINS):
         end -= 1  # "Pascal Cygan missed": a name ends with a capitalised word, never with a verb

@@ -112,6 +112,9 @@ TEAM_BEFORE = {"against", "beat", "beating", "v", "vs", "vs.", "versus", "face",
 # the strong match patterns that make an unknown organisation a team
 MATCH_AFTER = {"beat", "beats", "beaten", "drew", "v", "vs", "vs.", "versus", "defeated", "thrashed", "edged", "hosted"}
 MATCH_BEFORE = {"against", "beat", "beating", "v", "vs", "vs.", "versus", "defeated", "thrashed"}
+# sports whose sides are people: who "beat" whom is a player, not a club
+INDIVIDUAL_SPORTS = {"tennis", "golf", "athletics", "boxing", "snooker", "darts", "squash", "badminton", "cycling",
+                     "motor racing", "formula one", "swimming"}
 PLACE_BEFORE = {"in", "born", "near", "across", "around", "city", "streets", "visit", "trip", "flight",
                 "flew", "travelled", "traveled", "based", "moved", "native", "people", "capital"}
 
@@ -495,6 +498,8 @@ class SportsContext:
         if generic == "ORG" and sportsy and not {t.lower_ for t in span} & BODY_WORDS and (
             {t.lower_ for t in after[:1]} & MATCH_AFTER or {t.lower_ for t in before[-1:]} & MATCH_BEFORE
         ):
+            if sport in INDIVIDUAL_SPORTS and 2 <= len(span) <= 3 and all(t.is_title for t in span):
+                return "PLAYER", ""  # in tennis or golf the one beaten is a person: "beat Francesca Schiavone"
             return "TEAM", ""  # an unknown club in a match pattern: "Hartlepool beat Accrington"
         return generic, ""
 
@@ -659,9 +664,15 @@ def _trim(span: Span) -> Span | None:
         end -= 1  # "Elena Bovina 6-1": the score is not part of the name
     while end - start > 1 and not kept and SCORE_RE.match(doc[end - 1].text):
         end -= 1  # "Wales 2-0": nor of a team's
-    while (end - start > 1 and not kept and doc[end - 1].is_alpha and doc[end - 1].is_lower
-           and doc[end - 1].lower_ not in FIXTURE_JOINS):
-        end -= 1  # "Pascal Cygan missed": a name ends with a capitalised word, never with a verb
+    if not kept and (doc[start].is_title or doc[start].is_upper):
+        # "Pascal Cygan missed", "Mark Lewis-Francis - runner": a name ends with a capitalised word
+        cut = end
+        while cut - start > 1 and (doc[cut - 1].is_punct or (
+                doc[cut - 1].is_alpha and doc[cut - 1].is_lower and doc[cut - 1].lower_ not in FIXTURE_JOINS
+                and doc[cut - 2].whitespace_)):  # "Ing-wen", "U-turn", "Fly-half" are one word
+            cut -= 1
+        if cut < end and not doc[cut - 1].is_punct and not doc[cut - 1].is_lower:
+            end = cut
     label = span.label_
     if label == "PERSON" and end - start >= 3 and doc[start].text in DEMONYMS:
         start += 1  # "Briton Hayley Yelling", "Kenyan Alice Timbilil": the nationality is not the name

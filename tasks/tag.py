@@ -400,7 +400,13 @@ class SportsContext:
                           # "England England" (a headline run into the text) is two names, not one
                           and sum(n.start <= k.start and k.end <= n.end for k in kb_spans) == 1), None)
             out.append(outer if outer is not None else span)
-        return filter_spans([s for s in out if s is not None])
+        out = [s for s in out if s is not None]
+        # a model's name that a KB match overlapped only in what trimming cut off ("Browns" of "Browns DL
+        # Sheldon Richardson"): both names stand
+        taken = {i for s in out for i in range(s.start, s.end)}
+        out += [n for n in ner if not taken & set(range(n.start, n.end))
+                and any(k.end <= n.start and k.start < n.start for k in kb_spans if k.end > n.start - 3)]
+        return filter_spans(out)
 
     def _doc_sport(self, doc: Doc, spans: list[Span]) -> str | None:
         """The sport most named by unambiguous strong aliases and the sport's own words."""
@@ -621,6 +627,9 @@ DEMONYMS = {
     "Senegalese", "Ivorian", "Austrian", "Hungarian", "Romanian", "Bulgarian", "Slovak", "Slovenian", "Icelander",
     "Zealander", "Israeli", "Iranian", "Samoan", "Fijian", "Tongan", "Georgian", "Venezuelan", "Peruvian",
 }
+# position abbreviations between a team and a player's name in American sports writing
+POSITIONS = {"QB", "RB", "WR", "TE", "OL", "DL", "DE", "DT", "LB", "CB", "OT", "OG", "FB", "SS", "FS", "EDGE", "PG",
+             "SG", "SF", "PF", "LHP", "RHP", "SP", "RP", "1B", "2B", "3B"}
 INITIALS = re.compile(r"^(?:[A-Z]{1,3}|(?:[A-Z]\.[ ]?){1,3})[ ][A-Z]")  # "M Ntini", "AG Prince", "K. Hupfer"
 FIXTURE_JOINS = {"v", "vs", "vs.", "v.", "/"}
 SCORE_RE = re.compile(r"^\d{1,3}[-–]\d{1,3}$")
@@ -674,6 +683,10 @@ def _trim(span: Span) -> Span | None:
         if cut < end and not doc[cut - 1].is_punct and not doc[cut - 1].is_lower:
             end = cut
     label = span.label_
+    for i in range(start, end - 2):  # "Browns DL Sheldon Richardson", "Steelers QB Mason Rudolph"
+        if doc[i].text in POSITIONS and not (span.kb_id_ or span.id_):
+            start, label = i + 1, "PERSON"
+            break
     if label == "PERSON" and end - start >= 3 and doc[start].text in DEMONYMS:
         start += 1  # "Briton Hayley Yelling", "Kenyan Alice Timbilil": the nationality is not the name
     # "Striker Joe Pelling", "Coach Andy Reid": the role word is context, not part of the name

@@ -831,8 +831,8 @@ def doc_tags(doc: Doc) -> list[Tag]:
         else:
             # a name the context labelled but did not link ("FA Cup" of a shape): the one KB entity of
             # that label (and the article's sport) it names, so one name keeps one identity
-            named = [e for e in kb.by_alias.get(fold(text), []) if e.label == label and fold(text) not in e.weak_keys
-                     and (sport is None or e.sport in (sport, None))]
+            named = [e for e in kb.by_alias.get(fold(text), []) if e.label == label
+                     and (e.sport in (sport, None) if sport else fold(text) not in e.weak_keys)]
             ent = named[0] if len(named) == 1 else None
             canonical = ent.name if ent else text
         if ent is not None:

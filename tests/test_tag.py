@@ -296,3 +296,10 @@ def test_a_name_ends_with_a_capitalised_word(tagger):
     assert "Pascal Cygan" in got and not any("missed" in s for s in got)
     # an award's title is not a person ("the Caf's Footballer of the Year award")
     assert not any("Footballer" in s and labs & {"PLAYER", "COACH", "PERSON"} for s, labs in got.items())
+
+
+def test_a_cricket_total_is_not_a_scorer_line(tagger):
+    """"Scott 51." is a scorer and the minute; "South Africa 337;" is a team's innings total."""
+    got = labels(tagger, "First Test, Port Elizabeth (day two, close): South Africa 337; England 227-1. "
+                         "Strauss was unbeaten as England closed on the hosts' total after the wickets fell.")
+    assert "PLAYER" not in got.get("South Africa", set())

@@ -37,6 +37,7 @@ from schemas.records import (
     FetchError,
     StorySignature,
     TaggedArticle,
+    is_local_id,
 )
 from tasks import stories
 from tasks.paths import snapshot_path
@@ -531,6 +532,8 @@ def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArti
     for t in write:
         for m in t.mentions:
             mrows.append((t.article.article_id, m.entity_id, m.surface, m.label, m.start_char, m.end_char))
+            if is_local_id(m.entity_id):
+                continue  # a name of this article only (a lone surname): no warehouse entity
             prev = ents.get(m.entity_id)
             if prev is None or (prev[2] in ("PERSON", "ORG") and m.label not in ("PERSON", "ORG")):
                 ents[m.entity_id] = (m.entity_id, m.canonical_name, m.label, m.wikidata_id, list(m.aliases),

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test eval bench bench-lake lint clean
+.PHONY: install demo test eval bench bench-lake bench-growth lint clean
 
 install: $(STAMP)
 
@@ -43,3 +43,7 @@ bench: $(STAMP)
 
 bench-lake: $(STAMP)
 	$(BIN)/python bench/run_lake.py --n 200
+
+# issue 19: a 50-article run on a synthetic 1,000,000-article warehouse (built once in /tmp, ~6 GB) vs fresh
+bench-growth: $(STAMP)
+	$(BIN)/python bench/growth.py --n 1000000

@@ -36,7 +36,8 @@ def build_deployments(settings: Settings) -> list:
             schedule=CronSchedule(cron=settings.maintenance_cron, timezone=settings.timezone),
             parameters={"db_path": str(settings.db_path)},
             concurrency_limit=ONE_AT_A_TIME,
-            description="Re-tag articles tagged by an older tagger; refresh views and the snapshot.",
+            description="Re-tag articles tagged by an older tagger (newest first, within a time budget); "
+                        "checkpoint, refresh views and the snapshot.",
             tags=["pressbox"],
         ),
     ]

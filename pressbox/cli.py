@@ -151,10 +151,9 @@ def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
     _prefect_env()
     settings = _settings(feeds_file=feeds, **_db(db))
     _check_feeds(settings)
-    if settings.workers > 1:  # workers' imports overlap Prefect's start-up (tasks/pool.py)
-        from tasks.pool import start_fork_server
+    from tasks.pool import start_fork_server
 
-        start_fork_server()
+    start_fork_server()  # workers' imports overlap Prefect's start-up (tasks/pool.py)
     with _prefect(settings):
         from flows.ingest import ingest
 
@@ -351,7 +350,7 @@ def _read_path(db: Path | None, live: bool) -> Path | Lake:
     (`make demo` writes warehouse/demo.duckdb): a new user's next command just works.
     """
     from tasks.lake import is_lake, target
-    from tasks.load import snapshot_path
+    from tasks.paths import snapshot_path  # not tasks.load: `pressbox search` never imports DuckDB
 
     settings = _settings()
     if db is None and is_lake(warehouse := target(settings)):
@@ -463,30 +462,22 @@ def search(
 
     Example: pressbox search "Atalanta Europa League"
     """
-    import duckdb
-
-    from tasks.load import query
-    from tasks.load import search as fts_search
+    from tasks.search import search as index_search
 
     path = _read_path(db, live)
     try:
-        rows = fts_search(path, text, limit, sandboxed=True)
-    except (duckdb.Error, ImportError) as exc:
+        rows = index_search(path, text, limit)  # the index stores each body: no warehouse read
+    except (FileNotFoundError, ImportError, ValueError, OSError) as exc:
         raise _fail(f"search is unavailable: {exc}", EXIT_FAILED) from None
     if not rows:
         console.print(f"no article matches {text!r}", highlight=False)
         return
-    ids = [r[-1] for r in rows]
-    _, found = query(path, "SELECT article_id, title, body FROM articles WHERE list_contains(?, article_id)", [ids],
-                     sandboxed=True)
-    texts = {aid: (title, body) for aid, title, body in found}
     words = [w for w in re.findall(r"\w+", text) if len(w) > 1] or [text]
     table = Table(show_lines=True)
     for c in ("score", "published_at", "title", "snippet", "url"):
         table.add_column(c)
-    for score, published_at, title, url, aid in rows:
-        table.add_row(str(score), str(published_at or ""), title or "", snippet(*texts.get(aid, (title, "")), words),
-                      url)
+    for score, published_at, title, url, _aid, body in rows:
+        table.add_row(str(score), str(published_at or ""), title or "", snippet(title, body, words), url)
     console.print(table)
 
 
@@ -532,7 +523,7 @@ def retag(db: DbOpt = None) -> None:
             console.print(f"[yellow]{exc}[/yellow]")
             raise typer.Exit(EXIT_SKIPPED) from None
     console.print(f"retagged {result['retagged']} articles ({result['mentions']} mentions) "
-                  f"with {result['tagger_version']}", highlight=False)
+                  f"with {result['tagger_version']}; {result['left']} left", highlight=False)
 
 
 @app.command()
@@ -590,6 +581,12 @@ def status(
                                        left(last_error, 80) AS last_error
                                 FROM feeds ORDER BY consecutive_failures DESC, feed_id""")
     _print_table(cols, rows, "feeds")
+    from tasks.kb import tagger_version
+    from tasks.load import count_stale
+
+    version = tagger_version(_settings(db_path=db).spacy_model)
+    console.print(f"{count_stale(path, version)} articles carry an older tagger version than {version} "
+                  "(the nightly retag replaces them, newest first)", highlight=False)
 
 
 DEMO_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"

@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-import duckdb
+if TYPE_CHECKING:  # duckdb is imported where used: `pressbox search` on a lake never loads it
+    import duckdb
 
-if TYPE_CHECKING:
     from pressbox.settings import Settings
 
 PREFIX = "ducklake:"
@@ -141,6 +141,8 @@ def connect(lake: Lake, *, read_only: bool = False, fresh: bool = False) -> duck
 
 
 def _open(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     lake.local.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={"extension_directory": str(lake.local / ".duckdb-extensions")})
     try:
@@ -184,6 +186,8 @@ def begin_write(con: duckdb.DuckDBPyConnection) -> None:
 
 def is_conflict(exc: BaseException, markers: tuple[str, ...] = CONFLICTS) -> bool:
     """Did a commit lose to a concurrent writer (so the transaction may be re-run)?"""
+    import duckdb
+
     return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in markers)
 
 
@@ -191,6 +195,8 @@ def retry_conflicts(body: Callable[[], T], attempts: int = 30, first_delay: floa
                     max_delay: float = 2.0, markers: tuple[str, ...] = CONFLICTS) -> T:
     """Run `body` (one whole transaction); when its commit conflicts with another writer's, run it
     again from the start after a random back-off, up to `attempts` times."""
+    import duckdb
+
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
@@ -220,6 +226,8 @@ def lake_sql(sql: str) -> str:
 def migrate(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]:
     """Apply the numbered migrations not yet recorded, all in one transaction (one snapshot); two
     runs migrating one new lake at once conflict, and the loser finds the work done."""
+    import duckdb
+
     def bootstrap() -> None:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -281,12 +289,6 @@ def maintain(lake: Lake, keep_days: float = 7.0) -> dict[str, int]:
         return {"files_before": before, "files_after": data_files(con)}
     finally:
         con.close()
-
-
-# -- search: a local DuckDB file, rebuilt from the lake (DuckLake cannot hold an FTS index) --------
-def search_path(lake: Lake) -> Path:
-    """This machine's full-text index of the lake's articles."""
-    return lake.local / "search.duckdb"
 
 
 def _literal(text: str) -> str:

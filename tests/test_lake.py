@@ -16,6 +16,7 @@ from test_load import FEED, entry, tagged
 from pressbox.settings import get_settings
 from schemas.records import FeedConfig, FeedResult, FetchError
 from tasks import lake, load
+from tasks import search as search_index
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "stories", "story_signatures", "story_keys",
@@ -130,6 +131,7 @@ def test_two_processes_load_one_postgres_lake(postgres, tmp_path):
         from dataclasses import replace
         from schemas.records import FeedConfig, FeedResult
         from tasks import lake, load
+from tasks import search as search_index
         from test_load import entry, tagged
 
         feed = sys.argv[1]
@@ -178,7 +180,8 @@ def test_views_search_export_and_readers(lake_db, tmp_path):
     assert load.query(lake_db, "SELECT count(*) FROM article_entities", sandboxed=True)[1] == [(4,)]
     with pytest.raises(duckdb.Error):  # an analyst's SQL cannot write files, even on a lake
         load.query(lake_db, f"COPY articles TO '{tmp_path / 'x.csv'}'", sandboxed=True)
-    assert load.build_search_index(lake_db) is None and lake.search_path(lake_db).exists()
+    assert load.build_search_index(lake_db) is None and search_index.exists(lake_db)
+    assert search_index.index_dir(lake_db).parent == lake_db.local  # this machine's own index
     hits = load.search(lake_db, "Anfield")
     assert [h[2] for h in hits] == ["Story 1"]
     written = load.export(lake_db, tmp_path / "export")

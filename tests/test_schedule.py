@@ -50,6 +50,29 @@ def test_retag_replaces_stale_mentions_only(demo, settings_for):
 
 
 @pytest.mark.usefixtures("prefect_harness")
+def test_nightly_retag_goes_newest_first_in_chunks_within_its_budget(demo, settings_for):
+    _, feeds = demo
+    s = settings_for(feeds_file=feeds, retag_chunk=2, workers=1)
+    ingest(settings=s)
+    with load.transaction(s.db_path) as con:
+        con.execute("UPDATE articles SET tagger_version = 'r0-old'")
+    stale = load.query(s.db_path, "SELECT count(*) FROM articles")[1][0][0]
+    newest = load.query(s.db_path, "SELECT article_id FROM articles ORDER BY published_at DESC NULLS LAST, "
+                                   "article_id LIMIT 2")[1]
+    first = retag(settings=s.model_copy(update={"retag_budget": 0.001}))  # one chunk, then the budget is spent
+    assert (first["retagged"], first["left"]) == (2, stale - 2)
+    done = load.query(s.db_path, "SELECT article_id FROM articles WHERE tagger_version <> 'r0-old' "
+                                 "ORDER BY published_at DESC NULLS LAST, article_id")[1]
+    assert done == newest
+    out = CliRunner().invoke(app, ["status", "--db", str(s.db_path)])
+    assert f"{stale - 2} articles carry an older tagger version" in " ".join(out.output.split())
+    rest = retag(settings=s)  # resumes where the last night stopped
+    assert (rest["retagged"], rest["left"]) == (stale - 2, 0)
+    wal = s.db_path.with_name(s.db_path.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0  # the maintenance checkpointed
+
+
+@pytest.mark.usefixtures("prefect_harness")
 def test_status_shows_runs_and_feed_health(demo, settings_for):
     _, feeds = demo
     s = settings_for(feeds_file=feeds)

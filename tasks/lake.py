@@ -237,7 +237,8 @@ def migrate(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]:
                 con.execute("INSERT INTO _lake_writes VALUES (0, NULL)")
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already rolled back
+                con.execute("ROLLBACK")
             raise
 
     retry_conflicts(bootstrap)

@@ -131,7 +131,6 @@ def test_two_processes_load_one_postgres_lake(postgres, tmp_path):
         from dataclasses import replace
         from schemas.records import FeedConfig, FeedResult
         from tasks import lake, load
-from tasks import search as search_index
         from test_load import entry, tagged
 
         feed = sys.argv[1]

@@ -130,10 +130,15 @@ def rebuild(con, db_path: Path | str) -> int:
     index = t.Index(_schema(), path=str(fresh), reuse=False)
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
     done, newest = 0, None
-    last = con.execute("SELECT max(rowid) FROM articles").fetchone()[0]
-    for lo in range(0, (last if last is not None else -1) + 1, BATCH):  # rowid ranges: bounded memory
-        rows = con.execute(f"SELECT {READ_COLS} FROM articles WHERE rowid >= ? AND rowid < ?",
-                           [lo, lo + BATCH]).fetchall()
+    last, total = con.execute("SELECT max(rowid), count(*) FROM articles").fetchone()
+    if last is not None and last > 2 * total + BATCH:  # sparse row ids (a DuckLake's): one streamed query
+        cur = con.execute(f"SELECT {READ_COLS} FROM articles")
+        batches = iter(lambda: cur.fetchmany(BATCH), [])
+    else:  # rowid ranges: bounded memory
+        batches = (con.execute(f"SELECT {READ_COLS} FROM articles WHERE rowid >= ? AND rowid < ?",
+                               [lo, lo + BATCH]).fetchall()
+                   for lo in range(0, (last if last is not None else -1) + 1, BATCH))
+    for rows in batches:
         batch_newest = _add(writer, t, rows)
         newest = max(filter(None, (newest, batch_newest)), default=None)
         done += len(rows)

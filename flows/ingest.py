@@ -21,13 +21,14 @@ from flows import final_state, hold_warehouse, outcome, quiet_third_party_logger
 from pressbox import progress
 from pressbox.settings import Settings
 from schemas.records import FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
-from tasks import load
+from tasks import executor, load
 from tasks.feeds import load_feeds_file, parse_feed
 from tasks.fetch import Fetcher, FetchFailure
 from tasks.kb import tagger_version
 from tasks.stories import story_params
 
 if TYPE_CHECKING:
+    from tasks.executor import DaskExecutor
     from tasks.pool import WorkerPool
 
 COUNT_KEYS = ("feeds_ok", "feeds_failed", "feeds_not_modified", "entries_new", "articles_new", "articles_updated",
@@ -95,9 +96,10 @@ def fetch_pages(entries: list[FeedEntry], fetcher: Fetcher) -> list:
 
 @task(name="extract-tag-batch", cache_policy=NO_CACHE)
 def extract_tag_batch(
-    entries: list[FeedEntry], responses: list, settings: Settings, pool: WorkerPool | None
+    entries: list[FeedEntry], responses: list, settings: Settings, pool: WorkerPool | DaskExecutor | None
 ) -> tuple[list[TaggedArticle], list[tuple[FeedEntry, FetchError]]]:
-    """Extract and tag a batch, in a worker process when the run has a pool (never retried:
+    """Extract and tag a batch, in a worker process or on a Dask cluster when the run has an
+    executor (tasks/executor.py; never retried:
     a parse fails the same way twice). One page's failure, even its worker's death, is its own."""
     if pool is None:
         from tasks.enrich import extract_and_tag  # spaCy and trafilatura: imported only by runs with pages
@@ -179,6 +181,7 @@ def ingest_flow(feeds_file: str | None = None, db_path: str | None = None) -> St
     with contextlib.ExitStack() as stack:
         if skipped := hold_warehouse(stack, db, settings.run_lock_wait):
             return skipped
+        stack.enter_context(executor.warm(settings))  # a Dask LocalCluster starts while feeds are fetched
         states = prepare_warehouse(db, feeds)
         load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version)
         try:
@@ -261,17 +264,14 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
         _tally(c, staged)
         todo = load.pending_entries(db, [f.feed_id for f in feeds], settings.max_attempts)
         parallel = settings.workers > 1 and len(todo) >= settings.parallel_min_articles
-        log.info("%d article pages to fetch in batches of %d%s", len(todo), settings.batch_size,
-                 f", extracted and tagged by {settings.workers} worker processes" if parallel else "")
         report.articles(len(todo))
         done = 0
-        # A pipeline: while one batch is extracted and tagged (in a worker process when parallel),
-        # the next is fetched; loads stay in this process, one transaction per batch, in order.
-        if parallel:
-            from tasks.pool import make_pool
-        pool_cm = (make_pool(settings.workers, settings.spacy_model, settings.worker_memory_mb, settings.page_seconds,
-                             settings.max_body_chars) if parallel else contextlib.nullcontext())
-        with pool_cm as pool:
+        # A pipeline: while one batch is extracted and tagged (in a worker process when parallel, or
+        # on a Dask cluster: tasks/executor.py), the next is fetched; loads stay in this process, one
+        # transaction per batch, in order.
+        with executor.make_executor(settings, parallel, pages=len(todo)) as pool:
+            log.info("%d article pages to fetch in batches of %d%s", len(todo), settings.batch_size,
+                     executor.describe(settings, pool))
             in_flight: deque = deque()
             batches = enumerate(_batches(todo, settings.batch_size, settings.workers if parallel else 1))
             while True:

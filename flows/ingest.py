@@ -25,6 +25,7 @@ from tasks import executor, load
 from tasks.feeds import load_feeds_file, parse_feed
 from tasks.fetch import Fetcher, FetchFailure
 from tasks.kb import tagger_version
+from tasks.shard import parse_shard, shard_feeds
 from tasks.stories import story_params
 
 if TYPE_CHECKING:
@@ -139,16 +140,17 @@ def _batches(items: list, size: int, workers: int):
 
 
 def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: Settings | None = None,
-           return_state: bool = False) -> dict | State:
+           return_state: bool = False, shard: str | None = None) -> dict | State:
     """Run the ingest flow from Python with a whole Settings object; returns the run summary (its
     `status` says completed, partial or failed), or the final Prefect state with `return_state`.
 
     A skipped run (another run holds the warehouse) raises CancelledRun; a crash raises.
     """
-    if settings is not None:  # the run's parameters (shown by Prefect) name its feeds and warehouse
+    if settings is not None:  # the run's parameters (shown by Prefect) name its feeds, warehouse and shard
         feeds_file, db_path = feeds_file or str(settings.feeds_file), db_path or str(settings.db_path)
+        shard = shard or settings.shard or None
     with using_settings(settings):
-        state = ingest_flow(feeds_file=feeds_file, db_path=db_path, return_state=True)
+        state = ingest_flow(feeds_file=feeds_file, db_path=db_path, shard=shard, return_state=True)
     if return_state:
         return state
     if state.is_cancelled():
@@ -160,14 +162,15 @@ def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: 
 
 
 @flow(name="pressbox-ingest", log_prints=True)
-def ingest_flow(feeds_file: str | None = None, db_path: str | None = None) -> State:
-    """One ingest run over every configured feed; ends Completed, Completed named Partial, or Failed,
-    each carrying the run summary.
+def ingest_flow(feeds_file: str | None = None, db_path: str | None = None, shard: str | None = None) -> State:
+    """One ingest run over every configured feed (or, with `shard` "I/N", over the feeds of shard I
+    of N: tasks/shard.py); ends Completed, Completed named Partial, or Failed, each carrying the run
+    summary.
 
     When another run holds the warehouse, the run is skipped: its state is Cancelled with the
     reason, never Failed.
     """
-    settings = run_settings(feeds_file=feeds_file, db_path=db_path)
+    settings = run_settings(feeds_file=feeds_file, db_path=db_path, shard=shard)
     quiet_third_party_loggers()
     if settings.workers > 1:
         from tasks.pool import start_fork_server
@@ -175,15 +178,18 @@ def ingest_flow(feeds_file: str | None = None, db_path: str | None = None) -> St
         start_fork_server()  # imports in the background while feeds are fetched (no-op if running)
     log = get_run_logger()
     db = Path(settings.db_path)
-    feeds = load_feeds_file(Path(settings.feeds_file))
+    shard = parse_shard(settings.shard)
+    feeds = shard_feeds(load_feeds_file(Path(settings.feeds_file)), shard)
+    if shard:
+        log.info("shard %s: %d feed(s)", shard.spec, len(feeds))
     version = tagger_version(settings.spacy_model)
     summary = RunSummary(run_id=uuid.uuid4().hex)
     with contextlib.ExitStack() as stack:
-        if skipped := hold_warehouse(stack, db, settings.run_lock_wait):
+        if skipped := hold_warehouse(stack, db, settings.run_lock_wait, shard=settings.shard):
             return skipped
         stack.enter_context(executor.warm(settings))  # a Dask LocalCluster starts while feeds are fetched
         states = prepare_warehouse(db, feeds)
-        load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version)
+        load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version, settings.shard)
         try:
             _run(settings, db, feeds, states, summary, log)
             summary.status = outcome(len(feeds), summary.counts)

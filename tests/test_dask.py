@@ -71,12 +71,12 @@ class Poison(WorkerPlugin):
 
 def test_a_page_that_kills_its_dask_worker_costs_only_itself(site, settings_for, tmp_path):
     """The cluster is joined by address (PRESSBOX_DASK_ADDRESS); KilledWorker bisects the batch."""
-    good = [f"/ok/g{i}" for i in range(5)]
+    good = [f"/ok/g{i}" for i in range(3)]
     for path in good:
         site.add(path, Route(page("Story " + path)))
     site.add("/crash", Route(page("Bad page") + b"POISON-CRASH"))
     b = site.base_url
-    links = [(b + p, p) for p in good[:2] + ["/crash"] + good[2:]]
+    links = [(b + p, p) for p in good[:1] + ["/crash"] + good[1:]]  # batches [g0, crash], [g1, g2]
     site.add("/feed.xml", Route(rss(links), content_type="application/rss+xml"))
     feeds = tmp_path / "feeds.toml"
     feeds.write_text(f'[[feeds]]\nid = "f"\nurl = "{b}/feed.xml"\nname = "F"\n')
@@ -86,7 +86,7 @@ def test_a_page_that_kills_its_dask_worker_costs_only_itself(site, settings_for,
         with Client(cluster) as client:
             client.register_plugin(Poison(), name="poison")
         settings = settings_for(feeds_file=str(feeds), executor="dask", dask_address=cluster.scheduler_address,
-                                max_attempts=1, respect_robots=False, batch_size=10)
+                                max_attempts=1, respect_robots=False, batch_size=2)
         result = ingest(settings=settings)
     assert result["status"] == "completed" and result["counts"]["articles_new"] == len(good)
     errors = load.query(settings.db_path, "SELECT url, stage, error_type FROM fetch_errors")[1]

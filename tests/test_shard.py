@@ -57,12 +57,10 @@ def test_each_shard_has_its_own_run_lock(tmp_path):
     with load.run_lock(db, shard="1/2"):
         with load.run_lock(db, shard="2/2"):  # another shard runs at the same time
             pass
-        with pytest.raises(load.WarehouseBusy):  # the same shard does not
-            with load.run_lock(db, shard="1/2"):
-                pass
-        with pytest.raises(load.WarehouseBusy):  # nor an unsharded run (or a retag), which takes every feed
-            with load.run_lock(db):
-                pass
+        with pytest.raises(load.WarehouseBusy), load.run_lock(db, shard="1/2"):  # the same shard does not
+            pass
+        with pytest.raises(load.WarehouseBusy), load.run_lock(db):  # nor an unsharded run (or a retag)
+            pass
     with load.run_lock(db), pytest.raises(load.WarehouseBusy), load.run_lock(db, shard="2/2"):
         pass
 
@@ -78,3 +76,43 @@ def test_runs_record_their_shard_and_a_crash_stays_in_its_shard(tmp_path):
     load.start_run(db, "d", None, "0", "tv")  # unsharded: holds every shard, so any running row crashed
     rows = load.query(db, "SELECT run_id, shard, status FROM runs ORDER BY run_id")[1]
     assert rows == [("a", "1/2", "crashed"), ("b", "2/2", "crashed"), ("c", "1/2", "crashed"), ("d", None, "running")]
+
+
+def test_a_bad_shard_is_one_line_and_exit_2():
+    from typer.testing import CliRunner
+
+    from pressbox.cli import app
+
+    for command in ("run", "serve"):
+        result = CliRunner().invoke(app, [command, "--shard", "3/2"])
+        assert result.exit_code == 2 and "shard" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_two_shards_load_what_one_unsharded_run_loads(site, settings_for, tmp_path):
+    """Shards 1/2 and 2/2 into one warehouse: the same articles and mentions as one run over every
+    feed, each feed fetched by exactly one shard, each run's row naming its shard."""
+    from flows.ingest import ingest
+    from pressbox import sample_site
+
+    for path, route in sample_site.routes().items():
+        site.add(path, route)
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(sample_site.feeds_toml(site.base_url))
+    whole = settings_for(feeds_file=str(feeds), db_path=tmp_path / "whole.duckdb")
+    ingest(settings=whole)
+    sharded = settings_for(feeds_file=str(feeds), db_path=tmp_path / "sharded.duckdb")
+    results = [ingest(settings=sharded, shard=s) for s in ("1/2", "2/2")]
+    assert sorted(f["feed_id"] for r in results for f in r["feeds"]) == sorted(
+        f.feed_id for f in load_feeds(feeds))  # every feed in exactly one shard
+    sql = ("SELECT a.canonical_url, m.entity_id, m.start_char FROM mentions m JOIN articles a USING (article_id) "
+           "ORDER BY ALL")
+    assert load.query(sharded.db_path, sql)[1] == load.query(whole.db_path, sql)[1]
+    assert load.query(sharded.db_path, "SELECT shard, status FROM runs ORDER BY shard")[1] == [
+        ("1/2", "completed"), ("2/2", "completed")]
+
+
+def load_feeds(path):
+    from tasks.feeds import load_feeds_file
+
+    return load_feeds_file(path)

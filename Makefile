@@ -33,3 +33,4 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py --n 1000
+	$(BIN)/python bench/bench_stories.py --n 200

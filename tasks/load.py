@@ -651,18 +651,24 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
                             [ids]).fetchall())
     sigs = [replace(s, story_id=kept.get(s.article_id)) for s in sigs]  # an updated article keeps its story
     lo, hi = stories.window(sigs, params)
-    keys = pd.DataFrame([(k,) for s in sigs if not s.story_id for k in stories.index_keys(s)], columns=["key"])
+    keys = pd.DataFrame([(k, s.article_id, w) for s in sigs if not s.story_id for k, w in stories.weighted_keys(s)],
+                        columns=["key", "new_id", "weight"])
     known: list[StorySignature] = []
     if len(keys):
-        con.register("new_keys", keys.drop_duplicates())
+        con.register("new_keys", keys.drop_duplicates(subset=["key", "new_id"]))
         cols = ", ".join(f"s.{c}" for c in SIGNATURE_COLS)
+        # per new article, the earlier ones sharing enough with it to link (one team in common never
+        # does): the most shared first, at most MAX_STORY_CANDIDATES for the batch
         rows = con.execute(
-            f"""WITH hits AS (
-                    SELECT k.article_id, count(*) AS shared FROM story_keys k JOIN new_keys n USING ("key")
+            f"""WITH pairs AS (
+                    SELECT k.article_id, n.new_id, sum(n.weight) AS shared
+                    FROM story_keys k JOIN new_keys n USING ("key")
                     WHERE k.published_at BETWEEN ? AND ? AND NOT list_contains(?, k.article_id)
-                    GROUP BY ALL ORDER BY shared DESC, k.article_id LIMIT ?)
+                    GROUP BY ALL HAVING sum(n.weight) >= ?),
+                hits AS (SELECT article_id, max(shared) AS shared FROM pairs GROUP BY ALL
+                         ORDER BY shared DESC, article_id LIMIT ?)
                 SELECT {cols} FROM story_signatures s JOIN hits h USING (article_id)""",
-            [lo, hi, ids, MAX_STORY_CANDIDATES],
+            [lo, hi, ids, stories.LINK_WEIGHT, MAX_STORY_CANDIDATES],
         ).fetchall()
         con.unregister("new_keys")
         known = [_signature_row(r) for r in rows]
@@ -694,6 +700,76 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
     con.execute('INSERT INTO story_keys SELECT "key", article_id, published_at FROM key_frame')
     _refresh_stories(con, sorted({a.story_id for a in assigned.values()}), now)
     return len(known)
+
+
+def refresh_story_signatures(con: duckdb.DuckDBPyConnection, tagged: Sequence[TaggedArticle],
+                             params: stories.StoryParams | None = None) -> int:
+    """Rebuild the story signatures (teams, subject, index keys) of re-tagged articles and the `stories`
+    rows they belong to. An article keeps its story; one with none yet (stored before the stories
+    stage) is assigned one. Returns how many signatures were written."""
+    if tagged:
+        assign_stories(con, tagged, params or stories.StoryParams())
+    return len(tagged)
+
+
+BACKFILL_MARKER = "backfill:articles.story_id"  # a row of _migrations once every article has a story
+
+
+def backfill_story_ids(db_path: Path, batch_size: int = 200, limit: int = 5000,
+                       params: stories.StoryParams | None = None, wait: float = 30.0) -> int:
+    """Give a story to articles stored before the stories stage existed (`story_id` NULL), oldest first,
+    from their stored title, body, mentions and match reports; one transaction per batch, at most
+    `limit` articles per call (the next call goes on). When none is left a marker row in `_migrations`
+    records it, so later calls return at once. Returns how many articles got a story."""
+    params = params or stories.StoryParams()
+    done = 0
+    while True:
+        with transaction(db_path, wait=wait) as con:
+            if con.execute("SELECT count(*) FROM _migrations WHERE name = ?", [BACKFILL_MARKER]).fetchone()[0]:
+                return done
+            take = min(batch_size, limit - done)
+            ids = [r[0] for r in con.execute(
+                "SELECT article_id FROM articles WHERE story_id IS NULL "
+                "ORDER BY coalesce(published_at, fetched_at), article_id LIMIT ?", [max(take, 0)]).fetchall()]
+            if not ids and take > 0:
+                con.execute("INSERT INTO _migrations VALUES (?, ?)", [BACKFILL_MARKER, datetime.now(UTC)])
+                return done
+            if ids:
+                assign_stories(con, _stored_tagged(con, ids), params)
+                done += len(ids)
+        if done >= limit:
+            return done
+
+
+def _stored_tagged(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> list[TaggedArticle]:
+    """Stored articles with their stored mentions (and match reports as match facts), for signatures."""
+    from types import SimpleNamespace
+
+    from schemas.records import Mention
+
+    names = [c for c in ARTICLE_COLS if c != "tagger_version"]
+    articles, versions = {}, {}
+    for *r, version in con.execute(f"SELECT {', '.join(names)}, tagger_version FROM articles "
+                                   "WHERE article_id IN (SELECT unnest(?))", [list(ids)]).fetchall():
+        articles[r[0]] = Article(**dict(zip([*names, "entry_key"], [*r, ""], strict=True)))
+        versions[r[0]] = version
+    mentions: dict[str, list[Mention]] = {}
+    for aid, eid, surface, label, start, end, canonical, qid, aliases, source, sport, league, country in con.execute(
+            """SELECT m.article_id, m.entity_id, m.surface, m.label, m.start_char, m.end_char,
+                      coalesce(e.canonical_name, m.surface), e.wikidata_id, e.aliases, e.source, e.sport, e.league,
+                      e.country
+               FROM mentions m LEFT JOIN entities e USING (entity_id)
+               WHERE m.article_id IN (SELECT unnest(?)) ORDER BY m.article_id, m.start_char""", [list(ids)]).fetchall():
+        mentions.setdefault(aid, []).append(Mention(eid, canonical, surface, label, start, end, qid,
+                                                    tuple(aliases or ()), source, sport, league, country))
+    facts: dict[str, list] = {}
+    for aid, home, away, day, reported in con.execute(
+            "SELECT article_id, home_entity_id, away_entity_id, match_date, reported FROM match_reports "
+            "WHERE article_id IN (SELECT unnest(?))", [list(ids)]).fetchall():
+        facts.setdefault(aid, []).append(SimpleNamespace(home_entity_id=home, away_entity_id=away, match_date=day,
+                                                         reported=reported))
+    return [TaggedArticle(articles[i], tuple(mentions.get(i, ())), versions.get(i) or "",
+                          matches=tuple(facts.get(i, ()))) for i in ids if i in articles]
 
 
 def _signature_row(row: tuple) -> StorySignature:
@@ -756,10 +832,15 @@ def stored_articles(db_path: Path, article_ids: Sequence[str]) -> list[Article]:
     return [Article(**dict(zip(names, r, strict=True))) for r in rows]
 
 
-def replace_tags(db_path: Path, tagged: Sequence[TaggedArticle]) -> int:
-    """Replace the mentions of stored articles and set their tagger_version, in one transaction."""
+def replace_tags(db_path: Path, tagged: Sequence[TaggedArticle],
+                 story_params: stories.StoryParams | None = None) -> int:
+    """Replace the mentions of stored articles and set their tagger_version, in one transaction.
+
+    Their story signatures are built from those mentions, so they are rebuilt too (each article
+    keeps its story; one stored before the stories stage gets one)."""
     with transaction(db_path) as con:
         _replace_article_outputs(con, tagged)
+        refresh_story_signatures(con, tagged, story_params)
         for t in tagged:
             con.execute("UPDATE articles SET tagger_version = ? WHERE article_id = ?",
                         [t.tagger_version, t.article.article_id])

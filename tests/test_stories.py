@@ -174,7 +174,8 @@ def test_a_later_run_joins_the_story_and_reloading_changes_nothing(db):
     ids = dict(rows(db, "SELECT article_id, story_id FROM articles"))
     assert ids["a"] == ids["b"] != ids["x"]
     story = rows(db, f"SELECT articles, outlets, headline, lead_entities FROM stories WHERE story_id = '{ids['a']}'")
-    assert story == [(2, 2, "Arsenal beat Chelsea", ["Arsenal F.C.", "Chelsea F.C."])]
+    # the lead names Bukayo Saka: the tagger's mentions here are teams only, the written name is read too
+    assert story == [(2, 2, "Arsenal beat Chelsea", ["Arsenal F.C.", "Chelsea F.C.", "Bukayo Saka"])]
     how = rows(db, "SELECT reason, via_article_id FROM story_signatures WHERE article_id = 'b'")
     assert how == [("same_match", "a")]
     before = {t: rows(db, f"SELECT * FROM {t} ORDER BY ALL") for t in ("stories", "story_signatures", "story_keys")}
@@ -197,9 +198,49 @@ def test_a_failed_assignment_leaves_the_batch_unloaded(db, monkeypatch):
     assert rows(db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM story_signatures)") == [(0, 0)]
 
 
+def test_articles_stored_before_the_stories_stage_are_backfilled_once_in_batches(db):
+    load.load_batch(db, "run1", [tagged("a", "Arsenal beat Chelsea", REPORT),
+                                 tagged("b", "Maresca rues missed chances after Arsenal defeat",
+                                        "Chelsea lost 2-1 to Arsenal.", feed="beta", hours=2,
+                                        mentions=(replace(CHELSEA, start_char=0, end_char=7),
+                                                  replace(ARSENAL, start_char=20, end_char=27))),
+                                 tagged("x", "Celtic sign striker", "Celtic signed a striker.", mentions=(), hours=1)],
+                    [], 3, story_params=P)
+    expected = dict(rows(db, "SELECT article_id, story_id FROM articles"))
+    with load.transaction(db) as con:  # the warehouse as it was before the stories stage
+        con.execute("UPDATE articles SET story_id = NULL")
+        for table in ("stories", "story_signatures", "story_keys"):
+            con.execute(f"DELETE FROM {table}")
+    assert load.backfill_story_ids(db, batch_size=1, limit=2, params=P) == 2  # bounded: the next call goes on
+    assert rows(db, "SELECT count(*) FROM articles WHERE story_id IS NULL") == [(1,)]
+    assert rows(db, f"SELECT count(*) FROM _migrations WHERE name = '{load.BACKFILL_MARKER}'") == [(0,)]
+    assert load.backfill_story_ids(db, batch_size=1, limit=10, params=P) == 1
+    assert dict(rows(db, "SELECT article_id, story_id FROM articles")) == expected  # oldest first: the same stories
+    assert rows(db, "SELECT articles, outlets FROM stories ORDER BY articles") == [(1, 1), (2, 2)]
+    assert rows(db, f"SELECT count(*) FROM _migrations WHERE name = '{load.BACKFILL_MARKER}'") == [(1,)]
+    with load.transaction(db) as con:  # once done, never again (a later NULL is the load's business)
+        con.execute("UPDATE articles SET story_id = NULL WHERE article_id = 'x'")
+    assert load.backfill_story_ids(db, params=P) == 0
+
+
+def test_retagging_refreshes_the_story_signatures_and_keeps_the_story(db):
+    load.load_batch(db, "run1", [tagged("a", "Saka sinks Chelsea", "Arsenal beat Chelsea 2-1.", mentions=(ARSENAL,))],
+                    [], 3, story_params=P)
+    [(story, teams, subject)] = rows(db, "SELECT story_id, teams, subject FROM story_signatures")
+    assert teams == ["team/arsenal-f-c"] and subject is None
+    retagged = tagged("a", "Saka sinks Chelsea", "Arsenal beat Chelsea 2-1.",
+                      mentions=(ARSENAL, replace(CHELSEA, start_char=13, end_char=20), person("Bukayo Saka", 40)))
+    load.replace_tags(db, [retagged], P)
+    assert rows(db, "SELECT story_id, teams, subject, reason FROM story_signatures") == [
+        (story, ["team/arsenal-f-c", "team/chelsea-f-c"], "Bukayo Saka", "kept")]
+    assert rows(db, "SELECT count(*) FROM story_keys WHERE key = 't:team/chelsea-f-c'") == [(1,)]
+    assert rows(db, "SELECT lead_entities FROM stories") == [(["Arsenal F.C.", "Bukayo Saka", "Chelsea F.C."],)]
+    assert rows(db, "SELECT story_id FROM articles") == [(story,)]
+
+
 def test_memory_stays_bounded_with_100k_signatures(db):
-    """100k synthetic signatures, all sharing a team with the new article and within its window: the load
-    reads at most MAX_STORY_CANDIDATES of them, and Python's peak memory stays small."""
+    """100k synthetic signatures, all sharing index keys with the new article and within its window: the
+    load reads at most MAX_STORY_CANDIDATES of them, and Python's peak memory stays small."""
     con = load.connect(db)
     try:
         mh = bytes(range(256))
@@ -209,8 +250,10 @@ def test_memory_stays_bounded_with_100k_signatures(db):
                       'Synthetic ' || i, ?::BLOB, ['team/arsenal-f-c', 'team/t' || (i % 500)], [], NULL, false, [], [],
                       false, false, 'new', NULL, NULL, now()
                FROM range(100000) t(i)""", [T0, mh])
-        con.execute("""INSERT INTO story_keys SELECT 't:team/arsenal-f-c', article_id, published_at
-                       FROM story_signatures""")
+        # indexed under both teams of the new article: enough to be read as a candidate (one team is not)
+        for team in ("team/arsenal-f-c", "team/chelsea-f-c"):
+            con.execute(f"""INSERT INTO story_keys SELECT 't:{team}', article_id, published_at
+                            FROM story_signatures""")
     finally:
         con.close()
     tracemalloc.start()
@@ -223,6 +266,17 @@ def test_memory_stays_bounded_with_100k_signatures(db):
     assert read == load.MAX_STORY_CANDIDATES
     assert peak < 64 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB"
     assert rows(db, "SELECT reason FROM story_signatures WHERE article_id = 'new'") == [("new",)]
+
+
+def test_an_earlier_article_is_read_only_when_it_shares_enough_to_link(db):
+    load.load_batch(db, "run1", [tagged("a", "Arsenal sign a defender", "Arsenal have signed a defender.",
+                                        mentions=(ARSENAL,)),
+                                 tagged("b", "Chelsea v Arsenal preview", "Chelsea host Arsenal.", hours=1)],
+                    [], 3, story_params=P)
+    with load.transaction(db) as con:  # one team in common ("a") is never a link; both teams ("b") may be
+        t = tagged("new", "Arsenal beat Chelsea", REPORT, hours=2)
+        load._upsert_articles(con, [t], T0)
+        assert load.assign_stories(con, [t], P) == 1
 
 
 # -- the command line and the flow -------------------------------------------------------------------
@@ -305,3 +359,58 @@ def test_two_results_of_one_player_are_two_stories():
             mentions=(haaland,), hours=72)
     assert a.subject == b.subject == "Erling Haaland"
     assert len(set(clusters(a, b))) == 2
+
+
+def test_written_names_the_tagger_missed_still_give_the_subject():
+    # feed items: a ranking's summary names its winner, the next day's profile names her in its headline;
+    # neither the tagger nor the headline's byline decides that
+    ranking = sig("a", "The 100 best female footballers in the world 2025", "Aitana Bonmatí has been voted the best "
+                  "female player on the planet by our panel of experts ahead of Mariona Caldentey.", mentions=())
+    profile = sig("b", "Aitana Bonmatí makes top 100 history with third title in a row | Suzanne Wrack",
+                  "The brilliant Spanish midfielder makes it a hat-trick of No 1 finishes.", mentions=(), hours=22)
+    assert ranking.subject == "Aitana Bonmatí" and not ranking.subject_in_title
+    assert profile.subject == "Aitana Bonmatí" and profile.subject_in_title
+    assert len(set(clusters(ranking, profile))) == 1
+    # a column's byline is its writer, not its subject; capitalised words are a name only when the
+    # knowledge base knows them as a person's (or the headline names that surname)
+    column = sig("c", "Villa keep defying gravity | Jonathan Wilson", "It makes no sense that it goes on.", mentions=())
+    show = sig("d", "How to follow the Premier League", "BBC Sport Ask Me Anything explains how to watch.", mentions=())
+    signing = sig("e", "Miyazawa signs long-term deal", "Hinata Miyazawa signs a new deal with the club.", mentions=())
+    assert column.subject is None and show.subject is None
+    assert signing.subject == "Hinata Miyazawa" and signing.subject_in_title
+    assert stories.written_names("Enticing Salah would be a coup for the Saudi league") == []
+    assert stories.written_names("Ice skaters and Ousmane Dembélé quietly") == [(16, "Ousmane Dembélé")]
+
+
+def test_a_speakers_headline_has_no_subject_from_its_lead():
+    quote = sig("a", "'This year has been crazy' - Caballero", "Assistant coach Willy Caballero steps in for Enzo "
+                "Maresca to discuss Chelsea's 2-2 draw.", mentions=(person("Willy Caballero", 16),
+                                                                     person("Enzo Maresca", 45, "COACH")))
+    news = sig("b", "Maresca in danger of losing Chelsea job", "Enzo Maresca will have to improve results quickly.",
+               mentions=(person("Enzo Maresca", 0, "COACH"),), hours=16)
+    assert quote.subject is None and news.subject == "Enzo Maresca"
+    assert len(set(clusters(quote, news))) == 2
+
+
+def test_a_round_up_of_many_clubs_joins_no_match_by_its_teams():
+    clubs = [Mention(f"team/{n.lower()}", n, n, "TEAM", i * 20, i * 20 + len(n), None, (n,))
+             for i, n in enumerate(["Villa", "Brentford", "Burnley", "Everton"])]
+    report = sig("a", "Arsenal thrash Villa", "Arsenal beat Aston Villa 4-1.",
+                 mentions=(ARSENAL, replace(clubs[0], start_char=20, end_char=25)))
+    roundup = sig("b", "January transfer window: what every club needs", "Villa, Brentford, Burnley, Everton and "
+                  "Arsenal all have decisions to make.", mentions=(*clubs, replace(ARSENAL, start_char=80,
+                                                                                  end_char=87)), hours=9)
+    assert len(roundup.teams) == 5
+    assert len(set(clusters(report, roundup))) == 2
+
+
+def test_a_programmes_item_on_one_team_joins_that_evenings_result():
+    report = sig("a", "Arsenal beat Chelsea", REPORT)
+    daily = sig("b", "Football Daily", "Arsenal increase their lead at the top of the table.", mentions=(ARSENAL,),
+                hours=1)
+    next_day = sig("c", "Football Daily", "Arsenal look ahead to the visit of Bournemouth.", mentions=(ARSENAL,),
+                   hours=30)
+    roundup = sig("d", "Match of the Day", "Highlights of six games, including Arsenal v Chelsea.", hours=1)
+    assert daily.generic and roundup.generic
+    first, second, third, fourth = clusters(report, daily, next_day, roundup)
+    assert first == second and third != first and fourth != first

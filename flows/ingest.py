@@ -291,7 +291,7 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
                         break
                     fetched = fetch_pages.submit(batch, fetcher)
                     in_flight.append((seq, batch, extract_tag_batch.submit(batch, fetched, settings, pool)))
-                    if len(in_flight) > settings.workers:
+                    if len(in_flight) > getattr(pool, "slots", settings.workers):  # a Dask cluster's cores
                         break
                 if not in_flight:
                     break

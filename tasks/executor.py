@@ -52,6 +52,7 @@ class DaskExecutor:
         self._stack = contextlib.ExitStack()
         self.runner: Any = None
         self.crashes = 0
+        self.slots = max(1, settings.workers)
 
     @property
     def where(self) -> str:
@@ -76,6 +77,8 @@ class DaskExecutor:
             client = runner.client  # connect now, in this thread (batches submit from several threads)
             # every worker, and any that joins or restarts later, loads the tagger once; this waits for it
             client.register_plugin(TaggerPreload(self.model), name=PLUGIN_NAME)
+            # batches in flight at once: one per worker thread of the cluster (more machines, more batches)
+            self.slots = max(1, sum(client.nthreads().values()))
         except BaseException:
             self._stack.close()
             raise

@@ -152,23 +152,43 @@ def transaction(db_path: Path | str, wait: float = 30.0) -> Iterator[duckdb.Duck
 
 
 @contextlib.contextmanager
-def run_lock(db_path: Path | str, wait: float = 0.0) -> Iterator[None]:
-    """Hold `<db>.lock` for a whole run, so two ingests never interleave on one warehouse."""
-    path = Path(f"{Path(db_path).resolve()}.lock")  # resolved: a symlinked --db shares the lock
-    path.parent.mkdir(parents=True, exist_ok=True)
+def run_lock(db_path: Path | str, wait: float = 0.0, shard: str | None = None) -> Iterator[None]:
+    """Hold `<db>.lock` for a whole run, so two ingests never interleave on one warehouse.
+
+    A sharded run (`shard` = "I/N", tasks/shard.py) holds `<db>.lock` shared and its own
+    `<db>.shard-I-of-N.lock` exclusively: runs of different shards go on at once, two runs of one
+    shard never do, and an unsharded run (or a retag) still excludes them all.
+    """
+    base = Path(db_path).resolve()  # resolved: a symlinked --db shares the lock
+    base.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        if shard:
+            from tasks.shard import parse_shard
+
+            slug = parse_shard(shard).slug
+            stack.enter_context(_flock(Path(f"{base}.lock"), wait, shared=True))
+            stack.enter_context(_flock(Path(f"{base}.{slug}.lock"), wait))
+        else:
+            stack.enter_context(_flock(Path(f"{base}.lock"), wait))
+        yield
+
+
+@contextlib.contextmanager
+def _flock(path: Path, wait: float, shared: bool = False) -> Iterator[None]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait
     try:
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise WarehouseBusy(f"another pressbox run holds {path}; try again when it finishes") from None
                 time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)  # closing releases the flock
@@ -252,17 +272,21 @@ def load_coaching_spells(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple] |
 
 
 # -- runs ----------------------------------------------------------------------------------------
-def start_run(db_path: Path, run_id: str, flow_run_id: str | None, pressbox_version: str, tagger_version: str) -> None:
-    """Insert the run's row (status running); a row left `running` by a killed run becomes `crashed`.
+def start_run(db_path: Path, run_id: str, flow_run_id: str | None, pressbox_version: str, tagger_version: str,
+              shard: str | None = None) -> None:
+    """Insert the run's row (status running); a row of the same shard left `running` by a killed run
+    becomes `crashed` (an unsharded run holds the whole warehouse: any such row).
 
-    Called under the run lock, so no other run can be active.
+    Called under the run lock, so no other run of the shard can be active.
     """
+    shard = shard or None
     with transaction(db_path) as con:
-        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running'")
+        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running' AND (? IS NULL OR shard = ?)",
+                    [shard, shard])
         con.execute(
-            """INSERT INTO runs (run_id, flow_run_id, started_at, status, pressbox_version, tagger_version)
-               VALUES (?, ?, ?, 'running', ?, ?)""",
-            [run_id, flow_run_id, datetime.now(UTC), pressbox_version, tagger_version],
+            """INSERT INTO runs (run_id, flow_run_id, started_at, status, pressbox_version, tagger_version, shard)
+               VALUES (?, ?, ?, 'running', ?, ?, ?)""",
+            [run_id, flow_run_id, datetime.now(UTC), pressbox_version, tagger_version, shard],
         )
 
 

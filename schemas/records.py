@@ -38,6 +38,7 @@ class FetchError:
     http_status: int | None = None
     at: datetime | None = None
     retryable: bool = False
+    fatal: bool = True  # False: a note on a page that loaded after a repair (text_repaired, body_truncated, ...)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Response:
     fetched_at: datetime
     elapsed: float
     redirects: int = 0
+    notes: tuple[FetchError, ...] = ()  # non-fatal: what the fetch left out (a redirect's unread body)
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,24 @@ class Article:
     http_status: int | None = None
     paywalled: bool = False  # declared isAccessibleForFree: false, or the page gave only a stub
     is_liveblog: bool = False
+    notes: tuple[FetchError, ...] = ()  # non-fatal fetch_errors rows: what was repaired or cut to load it
+
+
+LOCAL_PREFIX = "local/"  # ids of names that mean something inside one article only
+
+
+def local_id(doc_key: str, name_slug: str) -> str:
+    """The id of a name resolved only within one article (a lone surname nobody else explains).
+
+    `local/<article key>/<slug>`: every "Jones" of the warehouse is not one person, so such a
+    mention gets no `entities` row (tasks/load.py skips these ids) and never merges across articles.
+    """
+    return f"{LOCAL_PREFIX}{doc_key}/{name_slug}"
+
+
+def is_local_id(entity_id: str) -> bool:
+    """Is this an article-local id (see `local_id`)?"""
+    return entity_id.startswith(LOCAL_PREFIX)
 
 
 @dataclass(frozen=True)

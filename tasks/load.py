@@ -37,6 +37,7 @@ from schemas.records import (
     FetchError,
     StorySignature,
     TaggedArticle,
+    is_local_id,
 )
 from tasks import stories
 from tasks.paths import snapshot_path
@@ -151,23 +152,43 @@ def transaction(db_path: Path | str, wait: float = 30.0) -> Iterator[duckdb.Duck
 
 
 @contextlib.contextmanager
-def run_lock(db_path: Path | str, wait: float = 0.0) -> Iterator[None]:
-    """Hold `<db>.lock` for a whole run, so two ingests never interleave on one warehouse."""
-    path = Path(f"{Path(db_path).resolve()}.lock")  # resolved: a symlinked --db shares the lock
-    path.parent.mkdir(parents=True, exist_ok=True)
+def run_lock(db_path: Path | str, wait: float = 0.0, shard: str | None = None) -> Iterator[None]:
+    """Hold `<db>.lock` for a whole run, so two ingests never interleave on one warehouse.
+
+    A sharded run (`shard` = "I/N", tasks/shard.py) holds `<db>.lock` shared and its own
+    `<db>.shard-I-of-N.lock` exclusively: runs of different shards go on at once, two runs of one
+    shard never do, and an unsharded run (or a retag) still excludes them all.
+    """
+    base = Path(db_path).resolve()  # resolved: a symlinked --db shares the lock
+    base.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        if shard:
+            from tasks.shard import parse_shard
+
+            slug = parse_shard(shard).slug
+            stack.enter_context(_flock(Path(f"{base}.lock"), wait, shared=True))
+            stack.enter_context(_flock(Path(f"{base}.{slug}.lock"), wait))
+        else:
+            stack.enter_context(_flock(Path(f"{base}.lock"), wait))
+        yield
+
+
+@contextlib.contextmanager
+def _flock(path: Path, wait: float, shared: bool = False) -> Iterator[None]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait
     try:
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise WarehouseBusy(f"another pressbox run holds {path}; try again when it finishes") from None
                 time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)  # closing releases the flock
@@ -251,17 +272,21 @@ def load_coaching_spells(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple] |
 
 
 # -- runs ----------------------------------------------------------------------------------------
-def start_run(db_path: Path, run_id: str, flow_run_id: str | None, pressbox_version: str, tagger_version: str) -> None:
-    """Insert the run's row (status running); a row left `running` by a killed run becomes `crashed`.
+def start_run(db_path: Path, run_id: str, flow_run_id: str | None, pressbox_version: str, tagger_version: str,
+              shard: str | None = None) -> None:
+    """Insert the run's row (status running); a row of the same shard left `running` by a killed run
+    becomes `crashed` (an unsharded run holds the whole warehouse: any such row).
 
-    Called under the run lock, so no other run can be active.
+    Called under the run lock, so no other run of the shard can be active.
     """
+    shard = shard or None
     with transaction(db_path) as con:
-        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running'")
+        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running' AND (? IS NULL OR shard = ?)",
+                    [shard, shard])
         con.execute(
-            """INSERT INTO runs (run_id, flow_run_id, started_at, status, pressbox_version, tagger_version)
-               VALUES (?, ?, ?, 'running', ?, ?)""",
-            [run_id, flow_run_id, datetime.now(UTC), pressbox_version, tagger_version],
+            """INSERT INTO runs (run_id, flow_run_id, started_at, status, pressbox_version, tagger_version, shard)
+               VALUES (?, ?, ?, 'running', ?, ?, ?)""",
+            [run_id, flow_run_id, datetime.now(UTC), pressbox_version, tagger_version, shard],
         )
 
 
@@ -290,6 +315,7 @@ def _errors_frame(run_id: str, errors: Sequence[FetchError]) -> pd.DataFrame:
             "message": [e.message for e in errors],
             "http_status": pd.array([e.http_status for e in errors], dtype="Int32"),
             "at": pd.Series([e.at or now for e in errors], dtype="datetime64[us, UTC]"),
+            "fatal": [e.fatal for e in errors],
         }
     )
 
@@ -297,7 +323,7 @@ def _errors_frame(run_id: str, errors: Sequence[FetchError]) -> pd.DataFrame:
 def _insert_errors(con: duckdb.DuckDBPyConnection, run_id: str, errors: Sequence[FetchError]) -> None:
     if errors:
         frame = _errors_frame(run_id, errors)  # noqa: F841 (read by name in SQL)
-        con.execute("INSERT INTO fetch_errors SELECT * FROM frame")
+        con.execute("INSERT INTO fetch_errors BY NAME SELECT * FROM frame")
 
 
 # -- feeds and entries ---------------------------------------------------------------------------
@@ -469,7 +495,8 @@ def load_batch(
             counts.entities.update(m.entity_id for t in write for m in t.mentions)
         _mark_entries(con, tagged, failures, max_attempts)
         counts.failed = len(failures)
-        _insert_errors(con, run_id, [e for _, e in failures])
+        # a loaded page's notes (what was repaired or cut) are rows too, marked not fatal
+        _insert_errors(con, run_id, [e for _, e in failures] + [n for t in tagged for n in t.article.notes])
         if count_in_run:
             con.execute(
                 """UPDATE runs SET articles_new = articles_new + ?, articles_updated = articles_updated + ?,
@@ -529,6 +556,8 @@ def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArti
     for t in write:
         for m in t.mentions:
             mrows.append((t.article.article_id, m.entity_id, m.surface, m.label, m.start_char, m.end_char))
+            if is_local_id(m.entity_id):
+                continue  # a name of this article only (a lone surname): no warehouse entity
             prev = ents.get(m.entity_id)
             if prev is None or (prev[2] in ("PERSON", "ORG") and m.label not in ("PERSON", "ORG")):
                 ents[m.entity_id] = (m.entity_id, m.canonical_name, m.label, m.wikidata_id, list(m.aliases),

@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from schemas.records import Article, FeedConfig, FeedEntry, FeedResult, FetchError, Mention, TaggedArticle
+from schemas.records import (
+    Article,
+    FeedConfig,
+    FeedEntry,
+    FeedResult,
+    FetchError,
+    Mention,
+    TaggedArticle,
+    local_id,
+)
 from tasks import load
 from tasks.extract import article_id_for, content_hash
 
@@ -100,6 +109,16 @@ def test_load_is_idempotent(db):
     assert flags == [(False, True), (True, False)]
     statuses = load.query(db, "SELECT DISTINCT status FROM feed_entries WHERE entry_key IN ('key-0','key-1')")[1]
     assert statuses == [("done",)]
+
+
+def test_an_article_local_name_gets_a_mention_and_no_entity(db):
+    """A lone surname nobody explains (`local/<article>/<slug>`) is no warehouse entity."""
+    art = tagged(0, body="Arsenal beat Chelsea. Jones scored.")
+    jones = Mention(local_id("abc12345", "jones"), "Jones", "Jones", "PLAYER", 22, 27)
+    load.load_batch(db, "run1", [TaggedArticle(art.article, (*art.mentions, jones), art.tagger_version)], [],
+                    max_attempts=3)
+    assert count(db, "mentions") == 3 and count(db, "entities") == 2
+    assert load.query(db, "SELECT entity_id FROM mentions WHERE surface = 'Jones'")[1] == [("local/abc12345/jones",)]
 
 
 def test_changed_article_is_updated_not_duplicated(db):

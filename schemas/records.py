@@ -38,6 +38,7 @@ class FetchError:
     http_status: int | None = None
     at: datetime | None = None
     retryable: bool = False
+    fatal: bool = True  # False: a note on a page that loaded after a repair (text_repaired, body_truncated, ...)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Response:
     fetched_at: datetime
     elapsed: float
     redirects: int = 0
+    notes: tuple[FetchError, ...] = ()  # non-fatal: what the fetch left out (a redirect's unread body)
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class Article:
     http_status: int | None = None
     paywalled: bool = False  # declared isAccessibleForFree: false, or the page gave only a stub
     is_liveblog: bool = False
+    notes: tuple[FetchError, ...] = ()  # non-fatal fetch_errors rows: what was repaired or cut to load it
 
 
 LOCAL_PREFIX = "local/"  # ids of names that mean something inside one article only

@@ -30,6 +30,7 @@ class Declared:
     og_type: str | None = None
     headline: str | None = None  # JSON-LD headline, else og:title, else <title>: unshortened
     language: str | None = None  # inLanguage / og:locale, as a two-letter code
+    skipped: tuple[str, ...] = ()  # why each JSON-LD block that was not read was skipped
 
     @property
     def is_liveblog(self) -> bool:
@@ -113,13 +114,21 @@ def read_declared(tree: lxml.html.HtmlElement) -> Declared:
     published: datetime | None = None
     language: str | None = None
     headline: str | None = None
+    skipped: list[str] = []
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         raw = script.text or ""
         if len(raw) > MAX_JSONLD_CHARS:
+            skipped.append(f"a JSON-LD block of {len(raw)} characters (limit {MAX_JSONLD_CHARS})")
             continue
-        try:
+        if not raw.strip():
+            continue
+        try:  # broken or absurdly nested JSON-LD is skipped: it is only a hint
             doc = json.loads(raw)
-        except (ValueError, RecursionError):  # broken or absurdly nested JSON-LD: it is only a hint
+        except RecursionError:
+            skipped.append("a JSON-LD block nested too deeply to parse")
+            continue
+        except ValueError as exc:
+            skipped.append(f"a JSON-LD block that is not valid JSON ({str(exc)[:120]})")
             continue
         for obj in _objects(doc):
             kinds = _types(obj)
@@ -157,4 +166,5 @@ def read_declared(tree: lxml.html.HtmlElement) -> Declared:
         og_type=_meta(tree, "og:type"),
         headline=headline or _meta(tree, "og:title") or (tree.findtext(".//title") or "").strip() or None,
         language=code if code and code.isalpha() and len(code) in (2, 3) else None,
+        skipped=tuple(skipped),
     )

@@ -61,6 +61,7 @@ class Extracted:
     dates: tuple[tuple[str, datetime], ...] = ()  # (source, when), best first: declared, then htmldate
     is_liveblog: bool = False
     paywalled: bool = False
+    notes: tuple[tuple[str, str], ...] = ()  # (error_type, message): what was skipped to extract the page
 
 
 def plausible_date(when: datetime | None, fetched_at: datetime) -> datetime | None:
@@ -183,6 +184,7 @@ def extract_html(html: bytes | str, url: str | None = None, *, have_date: bool =
         dates=tuple(dates),
         is_liveblog=is_liveblog(declared, title),
         paywalled=declared.accessible_for_free is False or len(body.split()) < MIN_BODY_WORDS,
+        notes=tuple(("jsonld_invalid", f"skipped {why}") for why in declared.skipped),
     )
 
 
@@ -290,7 +292,16 @@ def build_article(entry: FeedEntry, response: Response, max_body_chars: int = MA
         fallback = entry.summary or ex.description
         if fallback and len(fallback.split()) > len(body.split()):
             body, method = fallback, "feed_summary" if entry.summary else "meta_description"
-    body, method = bound_body(clean_text(body) or "", method, max_body_chars)
+    repaired: list[str] = []
+
+    def clean(name: str, value: str | None) -> str | None:
+        out = clean_text(value)
+        if out != value:
+            repaired.append(name)
+        return out
+
+    full = clean("body", body) or ""
+    body, method = bound_body(full, method, max_body_chars)
     if not body:
         kind, _, detail = (ex.refused or "no_body: page yielded no text").partition(": ")
         return FetchError(
@@ -299,7 +310,16 @@ def build_article(entry: FeedEntry, response: Response, max_body_chars: int = MA
             http_status=response.status, at=datetime.now(UTC),
         )
     published, source = publication_date(entry, ex, response.fetched_at)
-    title = clean_text(ex.title or entry.title)
+    title = clean("title", ex.title or entry.title)
+    summary, author = clean("summary", entry.summary or ex.description), clean("author", ex.author or entry.author)
+    site_name, image_url = clean("site_name", ex.site_name), clean("image_url", ex.image_url)
+    notes = list(ex.notes)
+    if repaired:
+        notes.append(("text_repaired", f"lone surrogates or NUL characters replaced in: {', '.join(repaired)}"))
+    if len(full) > max_body_chars:
+        notes.append(("body_truncated", f"body of {len(full)} characters cut to {len(body)} "
+                                        f"(max_body_chars {max_body_chars})"))
+    at = datetime.now(UTC)
     return Article(
         article_id=article_id_for(canonical),
         url=entry.url,
@@ -308,13 +328,13 @@ def build_article(entry: FeedEntry, response: Response, max_body_chars: int = MA
         entry_key=entry.entry_key,
         title=title,
         body=body,
-        summary=clean_text(entry.summary or ex.description),
-        author=clean_text(ex.author or entry.author),
+        summary=summary,
+        author=author,
         published_at=published,
         fetched_at=response.fetched_at,
         language=ex.language or entry.language,
-        site_name=clean_text(ex.site_name),
-        image_url=clean_text(ex.image_url),
+        site_name=site_name,
+        image_url=image_url,
         content_hash=content_hash(title, body),
         extraction_method=method,
         word_count=len(body.split()),
@@ -322,4 +342,7 @@ def build_article(entry: FeedEntry, response: Response, max_body_chars: int = MA
         http_status=response.status,
         paywalled=ex.paywalled,
         is_liveblog=ex.is_liveblog,
+        notes=response.notes + tuple(
+            FetchError(url=entry.url, stage="extract", error_type=kind, message=message[:1000],
+                       http_status=response.status, at=at, fatal=False) for kind, message in notes),
     )

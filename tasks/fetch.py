@@ -29,6 +29,7 @@ MAX_RETRY_AFTER = 60.0  # seconds: a server asking for longer is recorded, not w
 ROBOTS_MAX_BYTES = 512 * 1024
 HEADER_ALLOWANCE = 1024 * 1024  # wire bytes beyond the body cap a whole exchange may use (headers, 1xx, hops)
 REDIRECT_STATUS = {301, 302, 303, 307, 308}
+REDIRECT_BODY_NOTE = 64 * 1024  # a redirect body declared longer than this (never read) is noted
 TIMEOUT_ERRORS = {"timeout", "deadline"}  # what counts toward a host's breaker
 # IPv6 ranges that carry an IPv4 address inside: judged by that address (::a.b.c.d, NAT64, 6to4)
 _EMBEDS_IPV4 = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b::/96"),
@@ -42,6 +43,10 @@ class FetchFailure(Exception):
         super().__init__(message)
         self.error_type, self.message = error_type, message
         self.http_status, self.retryable = http_status, retryable
+
+    def __reduce__(self) -> tuple:
+        """Pickle with every argument: failures travel to worker processes with their pages."""
+        return type(self), (self.error_type, self.message, self.http_status, self.retryable)
 
     def to_error(self, url: str, stage: str) -> FetchError:
         """The failure as a record for the warehouse."""
@@ -129,6 +134,44 @@ class GuardedStream(SyncStream):
         super().write(buffer, self._time_left(timeout))
 
 
+def _bounded(timeout: float | None) -> float | None:
+    """`timeout` cut to what is left of the request's deadline (when a request is in flight)."""
+    exchange = getattr(_current, "exchange", None)
+    if exchange is None:
+        return timeout
+    left = exchange.deadline - time.monotonic()
+    return max(0.001, left if timeout is None else min(timeout, left))
+
+
+def resolve(host: str, port: int, timeout: float | None = None) -> list:
+    """getaddrinfo, ended by the request's deadline (or `timeout`) even when the resolver hangs.
+
+    The C resolver cannot be interrupted, so it runs in a daemon thread that is left to finish
+    on its own (it never holds up the process's exit); the request gives up waiting for it.
+    """
+    box: dict[str, object] = {}
+    done = threading.Event()
+
+    def look() -> None:
+        try:
+            box["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except Exception as exc:  # noqa: BLE001 - gaierror, or a name the C library refuses: the page's error
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=look, name="pressbox-dns", daemon=True).start()
+    wait = _bounded(timeout)
+    if not done.wait(wait):
+        exchange = getattr(_current, "exchange", None)
+        if exchange is not None and time.monotonic() >= exchange.deadline - 0.05:
+            raise DeadlineExceeded(f"DNS lookup for {host} did not answer within the request deadline")
+        raise httpcore.ConnectTimeout(f"DNS lookup for {host} did not answer within {wait:g}s")
+    if "error" in box:
+        raise DNSFailure(f"DNS lookup failed for {host}: {box['error']}") from box["error"]
+    return box["infos"]
+
+
 class GuardedBackend(SyncBackend):
     """httpcore backend that resolves the host itself and refuses forbidden addresses.
 
@@ -140,20 +183,14 @@ class GuardedBackend(SyncBackend):
         self.allowlist = allowlist
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # noqa: ANN001
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise DNSFailure(f"DNS lookup failed for {host}: {exc}") from exc
+        infos = resolve(host, port, timeout)
         last_exc: Exception | None = None
         for family, socktype, proto, _, sockaddr in infos:
             ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
             if not is_public(ip) and not self.allowlist.allows(host, ip):
                 raise BlockedAddress(f"{host} resolves to non-public address {ip} (see allow_private_hosts)")
             sock = socket.socket(family, socktype, proto)
-            exchange = getattr(_current, "exchange", None)
-            if exchange is not None:
-                left = exchange.deadline - time.monotonic()
-                timeout = max(0.001, left if timeout is None else min(timeout, left))
+            timeout = _bounded(timeout)
             try:
                 sock.settimeout(timeout)
                 sock.connect(sockaddr)
@@ -167,6 +204,24 @@ class GuardedBackend(SyncBackend):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return GuardedStream(sock)
         raise httpcore.ConnectError(f"could not connect to {host}:{port}: {last_exc}")
+
+
+def _unread_redirect_body(url: str, resp: httpx.Response) -> FetchError | None:
+    """A note (not fatal) when a redirect came with a large or unbounded body, which is never read.
+
+    A short declared body ("Moved to ...") is normal and not noted: only one that is compressed,
+    longer than REDIRECT_BODY_NOTE bytes, or of no declared length (chunked, or until close).
+    """
+    declared = resp.headers.get("content-length", "").strip()
+    encoding = resp.headers.get("content-encoding", "").strip().lower()
+    if declared.isdigit() and int(declared) <= REDIRECT_BODY_NOTE and encoding in ("", "identity"):
+        return None
+    what = (f"{declared} bytes declared" if declared.isdigit() else "of no declared length")
+    what += f", Content-Encoding {encoding}" if encoding not in ("", "identity") else ""
+    return FetchError(url=url, stage="page", error_type="redirect_body_dropped",
+                      message=f"HTTP {resp.status_code} to {resp.headers.get('location', '')[:200]}: its body "
+                              f"({what}) was not read", http_status=resp.status_code, at=datetime.now(UTC),
+                      fatal=False)
 
 
 def make_client(settings: Settings) -> httpx.Client:
@@ -322,7 +377,8 @@ class Fetcher:
             return self._follow(url, max_bytes, headers, deadline, t0)
         except (DeadlineExceeded, httpx.TimeoutException) as exc:
             if time.monotonic() >= deadline - 0.05:
-                raise FetchFailure("deadline", f"no complete response within {self.settings.request_deadline}s",
+                why = f" ({exc})" if "DNS" in str(exc) else ""
+                raise FetchFailure("deadline", f"no complete response within {self.settings.request_deadline}s{why}",
                                    retryable=True) from exc
             raise FetchFailure("timeout", f"{type(exc).__name__}: {exc}", retryable=True) from exc
         except WireCapExceeded as exc:
@@ -347,11 +403,14 @@ class Fetcher:
         """GET, following redirects by hand: a redirect's body is never read, only its Location."""
         started = datetime.now(UTC)
         current = url
+        notes: list[FetchError] = []
         for hop in range(self.settings.max_redirects + 1):
             resp = self.client.send(self.client.build_request("GET", current, headers=headers), stream=True)
             try:
                 location = resp.headers.get("location")
                 if resp.status_code in REDIRECT_STATUS and location:
+                    if note := _unread_redirect_body(url, resp):
+                        notes.append(note)
                     current = str(resp.url.join(location.strip()))
                     if urlsplit(current).scheme not in ("http", "https"):
                         raise FetchFailure("unsupported_scheme", f"redirect to a non-http(s) URL: {current[:200]}")
@@ -367,6 +426,7 @@ class Fetcher:
                     fetched_at=started,
                     elapsed=time.monotonic() - t0,
                     redirects=hop,
+                    notes=tuple(notes),
                 )
             finally:
                 resp.close()  # unread: the connection is dropped, not drained

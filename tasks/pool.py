@@ -6,9 +6,10 @@ runs threads) which imports the pipeline's modules once, in the background, as s
 starts (`start_fork_server`), so by the time the run knows it has pages the workers only need to
 load the model.
 
-A worker that dies (segfault, out-of-memory kill, `os._exit`, a page over its limits) costs only
-the page that killed it: `WorkerPool.run` replaces the pool and bisects the batch in a separate
-one-worker pool until that page is alone, then records it (`worker_crashed` or `page_timeout`).
+Every run with pages uses a pool (a small run one worker), so a worker that dies (segfault,
+out-of-memory kill, `os._exit`, a C-level recursion, a page over its limits) costs only the page
+that killed it: `WorkerPool.run` replaces the pool and bisects the batch in a separate one-worker
+pool until that page is alone, then records it (`worker_crashed` or `page_timeout`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ def _init_worker(model: str, memory_mb: int, run_pid: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
 
+def _ready() -> None:
+    """A worker's first task: nothing (its initializer has loaded the model)."""
+
+
 def _raise_timeout(signum: int, frame: object) -> None:
     raise PageTimeout("page over its time limit")
 
@@ -166,11 +171,16 @@ class WorkerPool:
         self._solo: ProcessPoolExecutor | None = None  # where suspects are bisected, made on the first crash
         self.crashes = 0
         start_fork_server()
-        self._main = self._executor(workers)
+        self._main = self._executor(workers, warm=True)
 
-    def _executor(self, n: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"),
-                                   initializer=_init_worker, initargs=(self.model, self.memory_mb, os.getpid()))
+    def _executor(self, n: int, warm: bool = False) -> ProcessPoolExecutor:
+        """A pool of `n` workers; `warm`: start them now (they load the model while the first batch is
+        fetched) rather than at the first batch."""
+        executor = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"),
+                                       initializer=_init_worker, initargs=(self.model, self.memory_mb, os.getpid()))
+        for _ in range(n if warm else 0):  # each submit finding no idle worker starts one
+            executor.submit(_ready)
+        return executor
 
     def _patience(self, pages: int, queued: int = 1) -> float:
         """How long the parent waits for a batch before it stops the workers itself (a last resort:
@@ -205,7 +215,7 @@ class WorkerPool:
             if self._generation != generation:
                 return
             self.crashes += 1
-            old, self._main = self._main, self._executor(self.workers)
+            old, self._main = self._main, self._executor(self.workers, warm=True)
             self._generation += 1
         old.shutdown(wait=False, cancel_futures=True)
 
@@ -234,10 +244,26 @@ class WorkerPool:
             part = self._bisect(entries[i : i + step], responses[i : i + step])
             tagged += part[0]
             failures += part[1]
-        if not tagged and all(e.error_type in DEATHS for _, e in failures):
-            # every page killed its worker: the workers cannot run at all (a broken install, no memory)
+        if not tagged and all(e.error_type in DEATHS for _, e in failures) and not self._alive_without_pages():
+            # every page killed its worker, and so does no page at all: the workers cannot run (a broken
+            # install, no memory). Raised rather than spending an attempt of every page of the run.
             raise RuntimeError(f"worker processes die on every page ({failures[0][1].message}); see the log")
         return tagged, failures
+
+    def _alive_without_pages(self) -> bool:
+        """Whether a fresh worker can start and run an empty batch (after every page of a batch killed one)."""
+        if self._solo is None:
+            self._solo = self._executor(1)
+        solo = self._solo
+        try:
+            solo.submit(self.fn, [], [], self.model, self.max_body_chars, self.page_seconds).result(
+                timeout=self._patience(1, queued=0))
+            return True
+        except (BrokenProcessPool, FutureTimeout):
+            _kill(_workers(solo))
+            self._solo = None
+            solo.shutdown(wait=False, cancel_futures=True)
+            return False
 
     def close(self) -> None:
         """Stop the workers (they also stop on their own if this process dies)."""

@@ -137,6 +137,36 @@ def test_search_prints_a_snippet_per_hit_and_says_when_nothing_matched(tmp_path)
     assert miss.exit_code == 0 and "no article matches 'Zzyzx'" in miss.output
 
 
+def test_search_connections_cannot_touch_files_or_the_network(tmp_path, monkeypatch):
+    """Every connection `search` opens is sandboxed before it runs anything of the analyst's."""
+    import duckdb
+
+    db = _warehouse(tmp_path, search_index=True)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\nTOP-SECRET\n")
+    opened, locked = [], []
+    real_connect, real_sandbox = load.connect, load.sandbox
+
+    def connect(*args, **kwargs):
+        opened.append(real_connect(*args, **kwargs))
+        return opened[-1]
+
+    def sandbox(con):
+        real_sandbox(con)
+        locked.append(con)
+        for attack in (f"SELECT * FROM read_csv('{secret}')", f"COPY (SELECT 1) TO '{db}'", "INSTALL httpfs",
+                       "SET enable_external_access = true"):
+            with pytest.raises(duckdb.Error):
+                con.execute(attack)
+
+    monkeypatch.setattr(load, "connect", connect)
+    monkeypatch.setattr(load, "sandbox", sandbox)
+    before = db.read_bytes()
+    hit = runner.invoke(app, ["search", "Saka winner", "--db", str(db), "--live"])
+    assert hit.exit_code == 0 and "Bukayo Saka" in " ".join(hit.output.split()), hit.output
+    assert opened and [id(c) for c in opened] == [id(c) for c in locked] and db.read_bytes() == before
+
+
 def test_snippet_centres_on_the_query_words():
     from pressbox.cli import snippet
 

@@ -62,6 +62,42 @@ def test_every_hostile_response_ends_within_the_deadline(site, settings_for, pat
     assert time.monotonic() - start < 5
 
 
+def test_a_hanging_dns_lookup_ends_within_the_request_deadline(settings_for, monkeypatch):
+    """The resolver cannot be interrupted: the request stops waiting for it at its deadline."""
+    import socket
+    import threading
+
+    real, release, asked = socket.getaddrinfo, threading.Event(), []
+
+    def hanging(host, *args, **kwargs):
+        if host != "hang.example":
+            return real(host, *args, **kwargs)
+        asked.append(host)
+        release.wait(30)  # a resolver that never answers (let go when the test ends)
+        raise socket.gaierror("gave up")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    start = time.monotonic()
+    try:
+        with (Fetcher(_tight(settings_for, request_deadline=1.5, connect_timeout=10.0), retries=2) as f,
+              pytest.raises(FetchFailure) as info):
+            f.get_page("http://hang.example/a")
+    finally:
+        release.set()
+    assert time.monotonic() - start < 3.0 and asked == ["hang.example"]  # a deadline is not retried at once
+    assert info.value.error_type == "deadline" and "DNS lookup for hang.example" in info.value.message
+    assert info.value.retryable
+
+
+def test_fetch_failures_cross_process_boundaries_whole():
+    """A page's fetch failure travels to its worker process with the page: it pickles with its fields."""
+    import pickle
+
+    back = pickle.loads(pickle.dumps(FetchFailure("gone", "HTTP 404", 404, retryable=False)))
+    assert (back.error_type, back.message, back.http_status, back.retryable) == ("gone", "HTTP 404", 404, False)
+    assert str(back) == "HTTP 404"
+
+
 def test_a_host_that_keeps_timing_out_is_skipped_for_the_rest_of_the_run(site, settings_for):
     for i in range(5):
         site.add(f"/slow{i}", Route(handler=poison_routes(secs=5)["/header-trickle"].handler))
@@ -144,15 +180,42 @@ def _article(content: bytes, content_type: str = "text/html; charset=utf-8", max
     return tagged, failures
 
 
+def _notes(tagged) -> list[tuple[str, str, bool]]:
+    return [(n.stage, n.error_type, n.fatal) for n in tagged[0].article.notes]
+
+
 def test_poison_page_contents_are_handled_not_raised():
+    """Each loads, with a note (a non-fatal fetch_errors row) saying what was repaired or cut."""
     routes = poison_routes()
     tagged, failures = _article(routes["/surrogate"].body)
     assert not failures and "\ufffd" in tagged[0].article.body
+    assert _notes(tagged) == [("extract", "text_repaired", False)]
+    assert "body" in tagged[0].article.notes[0].message
     tagged, failures = _article(routes["/deepjson"].body)
     assert not failures and tagged[0].article.title == "deep"
+    assert _notes(tagged) == [("extract", "jsonld_invalid", False)]
+    assert "nested too deeply" in tagged[0].article.notes[0].message
     tagged, failures = _article(routes["/bigbody"].body, max_body_chars=20_000)
     art = tagged[0].article
     assert not failures and len(art.body) <= 20_000 and "+truncated(" in art.extraction_method
+    assert _notes(tagged) == [("extract", "body_truncated", False)]
+    assert "max_body_chars 20000" in art.notes[0].message
+
+
+def test_a_clean_page_and_a_short_redirect_body_leave_no_note(site, settings_for):
+    site.add("/ok/a", Route(page("Fine")))
+    site.add("/moved", Route(b"<a href=/ok/a>moved</a>", status=301, headers={"Location": "/ok/a"}))
+    for path, route in poison_routes(secs=15).items():
+        site.add(path, route)
+    site.add("/ok/x", Route(page("after")))
+    with Fetcher(_tight(settings_for), retries=0) as f:
+        moved, dropped = f.get_page(site.url("/moved")), f.get_page(site.url("/redir-endless"))
+    assert moved.notes == () and moved.redirects == 1
+    [note] = dropped.notes
+    assert (note.stage, note.error_type, note.fatal, note.http_status) == ("page", "redirect_body_dropped", False, 302)
+    assert note.url == site.url("/redir-endless") and "no declared length" in note.message
+    tagged, failures = _article(page("Fine"))
+    assert not failures and tagged[0].article.notes == ()
 
 
 def test_a_page_that_raises_is_recorded_and_the_rest_of_its_batch_loads(monkeypatch):
@@ -178,6 +241,31 @@ def test_a_page_that_raises_is_recorded_and_the_rest_of_its_batch_loads(monkeypa
     tagged, failures = extract_and_tag(entries, resps, get_settings().spacy_model)
     assert [t.article.entry_key for t in tagged] == ["k0", "k2"]
     assert [(e.entry_key, f.stage, f.error_type) for e, f in failures] == [("k1", "extract", "recursion_limit")]
+
+
+def test_an_article_whose_tagging_raises_is_recorded_and_the_rest_are_tagged(monkeypatch):
+    from datetime import UTC, datetime
+
+    import tasks.enrich
+    from pressbox.settings import get_settings
+    from schemas.records import Response
+    from tasks.enrich import extract_and_tag
+
+    real = tasks.enrich.tag_articles
+
+    def flaky(tagger, articles):
+        if any("Story 1" in (a.title or "") for a in articles):
+            raise ValueError("[E088] Text of length 1000001 exceeds maximum")
+        return real(tagger, articles)
+
+    monkeypatch.setattr(tasks.enrich, "tag_articles", flaky)
+    entries = [FeedEntry("f", f"k{i}", f"https://x.example/{i}", f"https://x.example/{i}") for i in range(3)]
+    resps = [Response(e.url, e.url, 200, page(f"Story {i}"), "text/html", {}, datetime.now(UTC), 0.1)
+             for i, e in enumerate(entries)]
+    tagged, failures = extract_and_tag(entries, resps, get_settings().spacy_model)
+    assert [t.article.entry_key for t in tagged] == ["k0", "k2"] and all(t.mentions for t in tagged)
+    assert [(e.entry_key, f.stage, f.error_type, f.http_status) for e, f in failures] == [
+        ("k1", "tag", "tag_error", 200)]
 
 
 def test_latin1_bytes_in_a_page_declared_utf8_give_a_correct_title():
@@ -246,13 +334,19 @@ def test_one_run_survives_the_hostile_site(site, settings_for, tmp_path):
     db = settings.db_path
     loaded = {u.removeprefix(b) for (u,) in load.query(db, "SELECT url FROM articles")[1]}
     assert set(GOOD + ["/ok/fs1", "/ok/fs2", "/ok/fs3", "/ok/h0", "/ok/h1", "/ok/h2", "/ok/q"]) <= loaded
-    errors = dict(load.query(db, "SELECT url, error_type FROM fetch_errors")[1])
-    errors = {u.removeprefix(b): t for u, t in errors.items()}
-    assert {"/gzip2", "/header-trickle", "/infinite-100", "/deflate-empty-blocks", "/gzip-empty-then-garbage"} <= set(
-        errors)
+    rows = load.query(db, "SELECT url, error_type, fatal FROM fetch_errors")[1]
+    errors = {u.removeprefix(b): (t, fatal) for u, t, fatal in rows}
+    fatal = {"/gzip2", "/header-trickle", "/infinite-100", "/deflate-empty-blocks", "/gzip-empty-then-garbage"}
+    assert {p for p, (_, f) in errors.items() if f} == fatal
+    assert {p: t for p, (t, f) in errors.items() if not f} == {  # loaded after a repair: a note each
+        "/surrogate": "text_repaired", "/deepjson": "jsonld_invalid", "/bigbody": "body_truncated",
+        "/redir-bomb": "redirect_body_dropped", "/redir-endless": "redirect_body_dropped",
+        "/redir-trickle": "redirect_body_dropped"}
+    assert set(errors) == set(POISON)  # a row for each of the 11 poison pages, none for a good one
     done = {u.removeprefix(b) for (u,) in load.query(db, "SELECT url FROM feed_entries WHERE status = 'done'")[1]}
-    for path in POISON:  # each one accounted for: recorded, or loaded safely (two redirect to one page)
-        assert path in errors or path in done, path
+    assert set(POISON) - fatal <= done
+    health = dict(load.query(db, "SELECT feed_id, page_errors_30d FROM feed_health")[1])
+    assert health["poison2"] == sum(1 for u, _, f in rows if f and u.removeprefix(b) in POISON)  # notes: no failures
     [(method,)] = load.query(db, "SELECT extraction_method FROM articles WHERE url = ?", [b + "/bigbody"])[1]
     assert "truncated" in method
     hits = sum(site.hits.values())
@@ -262,7 +356,11 @@ def test_one_run_survives_the_hostile_site(site, settings_for, tmp_path):
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_worker_deaths_cost_only_their_page(site, settings_for, tmp_path, monkeypatch):
+@pytest.mark.parametrize("size", [
+    dict(workers=2, parallel_min_articles=1),  # a large run: `workers` processes
+    dict(workers=2, parallel_min_articles=200),  # a small run: one worker process, isolated all the same
+])
+def test_worker_deaths_cost_only_their_page(site, settings_for, tmp_path, monkeypatch, size):
     """A page that kills its worker, one past the memory limit and one deaf to the timer: the run
     completes, every good page loads, one error per bad page, and max_attempts retires them."""
     import poison_worker
@@ -277,8 +375,8 @@ def test_worker_deaths_cost_only_their_page(site, settings_for, tmp_path, monkey
         site.add(path, Route(page("Bad " + path) + marker))
     b = site.base_url
     feeds = _feeds_toml(tmp_path, site, {"f": rss([(b + p, p) for p in GOOD[:3] + list(bad) + GOOD[3:]])})
-    settings = settings_for(feeds_file=feeds, workers=2, parallel_min_articles=1, page_seconds=2.0,
-                            worker_memory_mb=300, max_attempts=1, respect_robots=False)
+    settings = settings_for(feeds_file=feeds, page_seconds=2.0, worker_memory_mb=300, max_attempts=1,
+                            respect_robots=False, **size)
     result = ingest(settings=settings)
     assert result["status"] == "completed" and result["counts"]["articles_new"] == len(GOOD)
     errors = load.query(settings.db_path, "SELECT url, stage, error_type FROM fetch_errors ORDER BY url")[1]
@@ -287,6 +385,99 @@ def test_worker_deaths_cost_only_their_page(site, settings_for, tmp_path, monkey
     assert load.query(settings.db_path, "SELECT count(*) FROM feed_entries WHERE status = 'failed'")[1] == [(3,)]
     again = ingest(settings=settings)
     assert again["counts"]["articles_failed"] == 0 and again["counts"]["articles_new"] == 0
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_feed_whose_parsing_raises_costs_only_that_feed(site, settings_for, tmp_path, monkeypatch):
+    import flows.ingest
+
+    real = flows.ingest.parse_feed
+
+    def flaky(raw, *, feed, **kwargs):
+        if feed.feed_id == "bad":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(raw, feed=feed, **kwargs)
+
+    monkeypatch.setattr(flows.ingest, "parse_feed", flaky)
+    for path in GOOD[:3]:
+        site.add(path, Route(page("Story " + path)))
+    b = site.base_url
+    feeds = _feeds_toml(tmp_path, site, {"good": rss([(b + p, p) for p in GOOD[:3]]),
+                                         "bad": rss([(b + "/ok/never", "x")])})
+    settings = settings_for(feeds_file=feeds, respect_robots=False)
+    result = ingest(settings=settings)
+    assert result["status"] == "partial" and result["counts"]["articles_new"] == 3
+    assert result["counts"]["feeds_ok"] == 1 and result["counts"]["feeds_failed"] == 1
+    sql = "SELECT url, stage, error_type, message FROM fetch_errors"
+    [(url, stage, kind, msg)] = load.query(settings.db_path, sql)[1]
+    assert (url, stage, kind) == (b + "/feed/bad", "feed", "feed_error") and msg.startswith("RecursionError")
+
+
+def test_a_batch_of_only_crashing_pages_is_recorded_page_by_page(settings_for):
+    """Every page of a batch kills its worker: each is recorded (an empty batch still runs, so the
+    workers are sound) and the pool goes on serving."""
+    from datetime import UTC, datetime
+
+    import poison_worker
+
+    from schemas.records import Response
+    from tasks.pool import WorkerPool
+
+    entries = [FeedEntry("f", f"k{i}", f"https://x.example/{i}", f"https://x.example/{i}") for i in range(3)]
+    bodies = [page("a") + poison_worker.CRASH, page("b") + poison_worker.CRASH, page("Good story")]
+    resps = [Response(e.url, e.url, 200, body, "text/html", {}, datetime.now(UTC), 0.1)
+             for e, body in zip(entries, bodies, strict=True)]
+    model = settings_for().spacy_model
+    with WorkerPool(1, model, 0, 0.0, 20_000, fn=poison_worker.run_batch) as pool:
+        tagged, failures = pool.run(entries[:2], resps[:2])
+        assert tagged == [] and [(e.entry_key, f.error_type) for e, f in failures] == [
+            ("k0", "worker_crashed"), ("k1", "worker_crashed")]
+        assert "exit code 3" in failures[0][1].message
+        tagged, failures = pool.run(entries[2:], resps[2:])
+        assert [t.article.entry_key for t in tagged] == ["k2"] and not failures
+
+
+def test_workers_that_cannot_run_at_all_fail_the_run_instead_of_every_page(settings_for):
+    """A broken install (here: a model that does not exist) is not blamed on the pages."""
+    from datetime import UTC, datetime
+
+    from schemas.records import Response
+    from tasks.pool import WorkerPool
+
+    entries = [FeedEntry("f", f"k{i}", f"https://x.example/{i}", f"https://x.example/{i}") for i in range(2)]
+    resps = [Response(e.url, e.url, 200, page("S"), "text/html", {}, datetime.now(UTC), 0.1) for e in entries]
+    with WorkerPool(1, "no_such_model_pkg", 0, 0.0, 20_000) as pool, \
+            pytest.raises(RuntimeError, match="die on every page"):
+        pool.run(entries, resps)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_small_run_tags_in_a_worker_and_its_own_process_never_imports_spacy(site, settings_for, tmp_path):
+    """A run below parallel_min_articles uses one worker process: the flow's process stays free of
+    spaCy and trafilatura, and the run loads every page."""
+    from prefect.settings import PREFECT_API_URL
+
+    for path in GOOD[:2]:
+        site.add(path, Route(page("Story " + path)))
+    feeds = _feeds_toml(tmp_path, site, {"f": rss([(site.url(p), p) for p in GOOD[:2]])})
+    settings = settings_for(feeds_file=feeds, workers=2, respect_robots=False)
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from flows.ingest import ingest
+        from pressbox.settings import get_settings
+        if __name__ == "__main__":
+            result = ingest(settings=get_settings(**{settings.model_dump(mode="json")!r}))
+            print(result["counts"]["articles_new"], sorted(m for m in ("spacy", "trafilatura", "thinc")
+                                                           if m in sys.modules))
+    """)
+    script = tmp_path / "small_run.py"
+    script.write_text(code)
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    out = subprocess.run([sys.executable, str(script)], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "2 []"
 
 
 @pytest.mark.usefixtures("prefect_harness")

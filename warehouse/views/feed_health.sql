@@ -2,7 +2,7 @@
 -- Grain: feed_id. Columns: feed_id, name, url, last_status, last_success_at, last_fetched_at,
 -- consecutive_failures, last_error, runs_30d (runs in the last 30 days that fetched this feed),
 -- errors_30d (feed-level errors in them), error_rate_30d (errors_30d / runs_30d; NULL before its
--- first fetch), page_errors_30d (failed article pages), articles (all time), articles_per_day_30d
+-- first fetch), page_errors_30d (failed article pages; notes on loaded pages not counted), articles (all time), articles_per_day_30d
 -- (articles of the last 30 days per day the feed has been known, at most 30, at least 1),
 -- entries_pending, entries_failed.
 CREATE OR REPLACE VIEW feed_health AS
@@ -21,13 +21,13 @@ known_since AS (
 feed_errors AS (
     SELECT f.feed_id, count(*) AS n
     FROM fetch_errors x JOIN feeds f ON f.url = x.url
-    WHERE x.stage = 'feed' AND x.run_id IN (SELECT run_id FROM recent_runs)
+    WHERE x.stage = 'feed' AND x.fatal AND x.run_id IN (SELECT run_id FROM recent_runs)
     GROUP BY ALL
 ),
 page_errors AS (
     SELECT fe.feed_id, count(*) AS n
     FROM fetch_errors x JOIN feed_entries fe ON fe.url = x.url
-    WHERE x.stage <> 'feed' AND x.run_id IN (SELECT run_id FROM recent_runs)
+    WHERE x.stage <> 'feed' AND x.fatal AND x.run_id IN (SELECT run_id FROM recent_runs)
     GROUP BY ALL
 ),
 arts AS (

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test eval bench lint clean
+.PHONY: install demo test eval bench bench-growth lint clean
 
 install: $(STAMP)
 
@@ -34,3 +34,7 @@ clean:
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py --n 1000
 	$(BIN)/python bench/bench_stories.py --n 200
+
+# issue 19: a 50-article run on a synthetic 1,000,000-article warehouse (built once in /tmp, ~6 GB) vs fresh
+bench-growth: $(STAMP)
+	$(BIN)/python bench/growth.py --n 1000000

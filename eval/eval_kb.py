@@ -15,7 +15,7 @@ SHARED = ROOT.parent / "shared"
 SPORT_LABELS = {"TEAM", "COACH", "PLAYER", "COMPETITION", "VENUE"}
 # A tagging worker: build the tagger, tag the BBC texts, report the peak resident memory.
 WORKER = """
-import resource, sys, time
+import sys, time
 from pathlib import Path
 from tasks.tag import get_tagger
 t, c = time.perf_counter(), time.process_time()
@@ -24,7 +24,13 @@ built, cpu = time.perf_counter() - t, time.process_time() - c
 texts = [p.read_text(encoding="utf-8") for p in sorted(Path(sys.argv[2]).glob("*.txt"))][:200]
 for _ in tagger.tag_texts(texts):
     pass
-print(f"{built:.2f} {cpu:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+# the worker's own peak (VmHWM): ru_maxrss would also count what the process inherited from its parent
+try:
+    peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+except OSError:  # not Linux
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(f"{built:.2f} {cpu:.2f} {peak / 1024:.0f}")
 """
 
 

@@ -120,17 +120,37 @@ def eval_speed() -> None:
     bare = spacy.load(model, exclude=EXCLUDED_COMPONENTS)
     tagger = get_tagger(model)
     rates = {}
+    out: list = []
     for name, run in (("bare model", lambda: list(bare.pipe(texts, batch_size=PIPE_BATCH))),
                       ("pressbox tagger", lambda: list(tagger.tag_texts(texts)))):
         run()  # warm up
         start = time.perf_counter()
-        run()
+        out = run()
         rates[name] = words / (time.perf_counter() - start)
     overhead = rates["bare model"] / rates["pressbox tagger"] - 1
     print(f"## tagging speed ({len(texts)} texts, {words:,} words, one process)")
     for name, rate in rates.items():
         print(f"{name:<16} {rate:>10,.0f} words/s")
-    print(f"sports layer overhead: {overhead:+.0%} (target < +30%)\n")
+    print(f"sports layer overhead: {overhead:+.0%} (target < +30%)")
+    print_identity(out)
+
+
+def print_identity(tagged: list) -> None:
+    """Canonical names with more than one entity id over the texts just tagged (article-local ids of
+    lone surnames left out: they have no warehouse entity), and how many are one name in two sports."""
+    from schemas.records import is_local_id
+
+    ids: dict[str, set[str]] = {}
+    for tags in tagged:
+        for t in tags:
+            if not is_local_id(t.entity_id):
+                ids.setdefault(t.canonical, set()).add(t.entity_id)
+    multi = {name: found for name, found in ids.items() if len(found) > 1}
+    sports = [name for name, found in multi.items()
+              if all(i.startswith("name/") for i in found) and len({i.split("/")[1] for i in found}) == len(found)]
+    print(f"identity: {len(multi)} of {len(ids):,} canonical names have more than one entity id, {len(sports)} of "
+          f"them one name in several sports (name/<sport>/...); others: "
+          + ", ".join(sorted(set(multi) - set(sports))[:10]) + "\n")
 
 
 def main() -> int:

@@ -15,11 +15,12 @@ from pressbox.settings import Settings, get_settings
 from tasks import load
 
 
-def hold_warehouse(stack: contextlib.ExitStack, db: Path, wait: float) -> State | None:
-    """Take the warehouse's run lock for the rest of `stack`, or return the Cancelled state of a run
-    that must be skipped because another run holds it (skipped, never failed)."""
+def hold_warehouse(stack: contextlib.ExitStack, db: Path, wait: float, shard: str | None = None) -> State | None:
+    """Take the warehouse's run lock (a shard's own, for a sharded run) for the rest of `stack`, or
+    return the Cancelled state of a run that must be skipped because another run holds it (skipped,
+    never failed)."""
     try:
-        stack.enter_context(load.run_lock(db, wait=wait))
+        stack.enter_context(load.run_lock(db, wait=wait, shard=shard))
     except load.WarehouseBusy as exc:
         get_run_logger().warning("skipped: %s", exc)
         return Cancelled(message=f"skipped: {exc}")

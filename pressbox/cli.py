@@ -31,6 +31,8 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 FeedsOpt = Annotated[Path | None, typer.Option("--feeds", help="TOML feeds file (default: feeds.toml).")]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB warehouse (default: warehouse/pressbox.duckdb).")]
+ShardOpt = Annotated[str | None, typer.Option(
+    "--shard", help="I/N: take only the feeds in shard I of N (stable hash of the feed URL; README \"Scaling out\").")]
 
 # `pressbox run` exit codes (README "Exit codes"): cron and scripts read the outcome from these.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_PARTIAL = 0, 1, 2, 3, 4
@@ -135,14 +137,14 @@ def _print_summary(summary: dict) -> None:
 
 
 @app.command()
-def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
+def run(feeds: FeedsOpt = None, db: DbOpt = None, shard: ShardOpt = None) -> None:
     """Run one ingest flow now and print a summary. Exit code: 0 completed, 4 partial (some feeds
     failed or batches were staged), 1 failed, 3 skipped (another run holds the warehouse), 2 usage.
 
-    Example: pressbox run --feeds feeds.toml --db warehouse/pressbox.duckdb
+    Example: pressbox run --feeds feeds.toml --db warehouse/pressbox.duckdb  (or --shard 1/4 on one of four machines)
     """
     _prefect_env()
-    settings = _settings(feeds_file=feeds, db_path=db)
+    settings = _settings(feeds_file=feeds, db_path=db, shard=shard)
     _check_feeds(settings)
     from tasks.pool import start_fork_server
 
@@ -342,7 +344,7 @@ def _read_path(db: Path | None, live: bool) -> Path:
     With no --db and no db_path setting, and no warehouse of one's own yet, it is the demo's
     (`make demo` writes warehouse/demo.duckdb): a new user's next command just works.
     """
-    from tasks.load import snapshot_path
+    from tasks.paths import snapshot_path  # not tasks.load: `pressbox search` never imports DuckDB
 
     settings = _settings()
     path = Path(db or settings.db_path)
@@ -451,30 +453,22 @@ def search(
 
     Example: pressbox search "Atalanta Europa League"
     """
-    import duckdb
-
-    from tasks.load import query
-    from tasks.load import search as fts_search
+    from tasks.search import search as index_search
 
     path = _read_path(db, live)
     try:
-        rows = fts_search(path, text, limit, sandboxed=True)
-    except (duckdb.Error, ImportError) as exc:
+        rows = index_search(path, text, limit)  # the index stores each body: no warehouse read
+    except (FileNotFoundError, ImportError, ValueError, OSError) as exc:
         raise _fail(f"search is unavailable: {exc}", EXIT_FAILED) from None
     if not rows:
         console.print(f"no article matches {text!r}", highlight=False)
         return
-    ids = [r[-1] for r in rows]
-    _, found = query(path, "SELECT article_id, title, body FROM articles WHERE list_contains(?, article_id)", [ids],
-                     sandboxed=True)
-    texts = {aid: (title, body) for aid, title, body in found}
     words = [w for w in re.findall(r"\w+", text) if len(w) > 1] or [text]
     table = Table(show_lines=True)
     for c in ("score", "published_at", "title", "snippet", "url"):
         table.add_column(c)
-    for score, published_at, title, url, aid in rows:
-        table.add_row(str(score), str(published_at or ""), title or "", snippet(*texts.get(aid, (title, "")), words),
-                      url)
+    for score, published_at, title, url, _aid, body in rows:
+        table.add_row(str(score), str(published_at or ""), title or "", snippet(title, body, words), url)
     console.print(table)
 
 
@@ -520,7 +514,7 @@ def retag(db: DbOpt = None) -> None:
             console.print(f"[yellow]{exc}[/yellow]")
             raise typer.Exit(EXIT_SKIPPED) from None
     console.print(f"retagged {result['retagged']} articles ({result['mentions']} mentions) "
-                  f"with {result['tagger_version']}", highlight=False)
+                  f"with {result['tagger_version']}; {result['left']} left", highlight=False)
 
 
 @app.command()
@@ -529,6 +523,7 @@ def serve(
     db: DbOpt = None,
     ingest_cron: Annotated[str | None, typer.Option(help="Cron of the ingest deployment.")] = None,
     maintenance_cron: Annotated[str | None, typer.Option(help="Cron of the nightly retag deployment.")] = None,
+    shard: ShardOpt = None,
 ) -> None:
     """Serve the scheduled deployments (ingest every 15 minutes, retag nightly) until stopped.
 
@@ -537,7 +532,8 @@ def serve(
     Example: pressbox serve --ingest-cron "*/15 * * * *"
     """
     _prefect_env()
-    settings = _settings(feeds_file=feeds, db_path=db, ingest_cron=ingest_cron, maintenance_cron=maintenance_cron)
+    settings = _settings(feeds_file=feeds, db_path=db, ingest_cron=ingest_cron, maintenance_cron=maintenance_cron,
+                         shard=shard)
     _check_feeds(settings)
     from pressbox.prefect_server import stop_on_sigterm
 
@@ -578,6 +574,12 @@ def status(
                                        left(last_error, 80) AS last_error
                                 FROM feeds ORDER BY consecutive_failures DESC, feed_id""")
     _print_table(cols, rows, "feeds")
+    from tasks.kb import tagger_version
+    from tasks.load import count_stale
+
+    version = tagger_version(_settings(db_path=db).spacy_model)
+    console.print(f"{count_stale(path, version)} articles carry an older tagger version than {version} "
+                  "(the nightly retag replaces them, newest first)", highlight=False)
 
 
 DEMO_DB = Path(__file__).resolve().parent.parent / "warehouse" / "demo.duckdb"

@@ -6,8 +6,9 @@ import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,6 +52,16 @@ class Settings(BaseSettings):
         200, description="Articles a run must have to use `workers` processes (smaller runs use one: each takes "
         "seconds to start)."
     )
+    # -- scale-out (README "Scaling out"): where extract+tag batches run, which feeds a run takes
+    executor: Literal["local", "dask"] = Field(
+        "local", description="Where extract+tag batches run: `local` (this machine's worker pool) or `dask`."
+    )
+    dask_address: str = Field(
+        "", description="Dask scheduler to join (tcp://host:8786); empty = a LocalCluster of `workers` processes."
+    )
+    shard: str = Field(
+        "", description="`I/N`: this run takes only the feeds whose stable hash falls in shard I of N (empty = all)."
+    )
     max_attempts: int = Field(3, description="Runs that may try one article page before it is given up.")
     load_wait: float = Field(
         30.0, description="Seconds a batch load retries while another process holds the warehouse; then it is staged."
@@ -58,6 +69,14 @@ class Settings(BaseSettings):
     run_lock_wait: float = Field(0.0, description="Seconds a run waits for another run on the same warehouse.")
     publish_snapshot: bool = Field(
         True, description="After each run, copy the warehouse to <db>.read.duckdb for analysts."
+    )
+    rebuild_search: bool = Field(
+        False, description="Rebuild the whole search index from the warehouse in this run (else each run indexes "
+        "only the articles it loaded; a missing index is always rebuilt)."
+    )
+    retag_chunk: int = Field(500, description="Articles the nightly retag reads, tags and replaces at a time.")
+    retag_budget: float = Field(
+        4 * 3600.0, description="Seconds the nightly retag may spend; what is left waits for the next night."
     )
     ingest_cron: str = Field("*/15 * * * *", description="Schedule of the ingest deployment (`pressbox serve`).")
     maintenance_cron: str = Field("0 3 * * *", description="Schedule of the nightly retag deployment.")
@@ -110,6 +129,13 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Arguments beat the environment, which beats pressbox.toml, which beats the defaults."""
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("shard")
+    @classmethod
+    def _shard_spelling(cls, value: str) -> str:
+        from tasks.shard import parse_shard
+
+        return parse_shard(value).spec if value.strip() else ""
 
     @cached_property
     def private_allowlist(self) -> PrivateAllowlist:

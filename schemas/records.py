@@ -126,6 +126,23 @@ class Article:
     notes: tuple[FetchError, ...] = ()  # non-fatal fetch_errors rows: what was repaired or cut to load it
 
 
+LOCAL_PREFIX = "local/"  # ids of names that mean something inside one article only
+
+
+def local_id(doc_key: str, name_slug: str) -> str:
+    """The id of a name resolved only within one article (a lone surname nobody else explains).
+
+    `local/<article key>/<slug>`: every "Jones" of the warehouse is not one person, so such a
+    mention gets no `entities` row (tasks/load.py skips these ids) and never merges across articles.
+    """
+    return f"{LOCAL_PREFIX}{doc_key}/{name_slug}"
+
+
+def is_local_id(entity_id: str) -> bool:
+    """Is this an article-local id (see `local_id`)?"""
+    return entity_id.startswith(LOCAL_PREFIX)
+
+
 @dataclass(frozen=True)
 class Mention:
     """One tagged span of an article, linked to one entity."""

@@ -83,3 +83,8 @@ def extract_and_tag(
             entry = by_key[(article.feed_id, article.entry_key)]
             failures.append((entry, page_error(entry.url, "tag", exc, article.http_status)))
     return tagged, failures
+
+
+def retag_in_worker(articles: list[Article], model: str) -> list[TaggedArticle]:
+    """enrich_articles with the worker's cached tagger (called by name in a pool worker)."""
+    return enrich_articles(get_tagger(model), articles)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 
-RULES_VERSION = "3"  # bump when the rules in tasks/tag.py change what they tag
+RULES_VERSION = "4"  # bump when the rules in tasks/tag.py change what they tag
 KB_DIR = Path(__file__).resolve().parent.parent / "pressbox" / "kb"
 GENERATED = "generated"  # the sub-folder `pressbox kb build` writes; the curated files above it win
 SPORTS_LABELS = ("TEAM", "COACH", "PLAYER", "COMPETITION", "VENUE")
@@ -164,17 +164,18 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
     by_name: dict[tuple[str, str | None, str], list[str]] = {}
     for ent in entities.values():
         for alias in ent.aliases:
-            by_name.setdefault((ent.label, ent.sport, _squash(alias)), []).append(ent.id)
-    claimed = {(e.label, e.sport, fold(a)) for e in entities.values() for a in (*e.aliases, *e.weak)}
+            by_name.setdefault((_kind(ent.label), _sport_key(ent), _squash(alias)), []).append(ent.id)
+    claimed = {(_kind(e.label), e.sport, fold(a)) for e in entities.values() for a in (*e.aliases, *e.weak)}
     renamed: dict[str, str] = {}
     added: list[Entity] = []
     merged: set[tuple[str, str]] = set()  # (curated id, source): one generated entity per source merges
     # entities named exactly like a curated alias go first, so "FA Cup" beats "England FA Cup" to it
-    for gen in sorted(generated, key=lambda e: not by_name.get((e.label, e.sport, _squash(e.name)))):
+    for gen in sorted(generated, key=lambda e: not by_name.get((_kind(e.label), _sport_key(e), _squash(e.name)))):
         target = by_qid.get(gen.qid) if gen.qid else None
         if target is None:
             # a weak generated name counts too ("Arsenal" of Arsenal FC), but only within one country
-            hits = {i for a in (*gen.aliases, *gen.weak) for i in by_name.get((gen.label, gen.sport, _squash(a)), [])
+            key = _sport_key(gen)
+            hits = {i for a in (*gen.aliases, *gen.weak) for i in by_name.get((_kind(gen.label), key, _squash(a)), [])
                     if _same_country(entities[i], gen) and (a in gen.aliases or gen.country or a == gen.name)}
             target = min(hits) if len(hits) == 1 else None
             if len(hits) > 1:
@@ -189,10 +190,10 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
         new_id = gen.id if gen.id not in entities else f"{gen.id}-{slug(gen.source)}"
         renamed[gen.id] = new_id
         name = gen.name
-        if (gen.label, gen.sport, fold(name)) in claimed:
+        if (_kind(gen.label), gen.sport, fold(name)) in claimed:
             # a namesake of a curated entity: the qualified title is never matched, the bare name is weak
             name = f"{name} ({gen.country or gen.city or gen.source})"
-        keep = tuple(a for a in gen.aliases if a != gen.name and (gen.label, gen.sport, fold(a)) not in claimed)
+        keep = tuple(a for a in gen.aliases if a != gen.name and (_kind(gen.label), gen.sport, fold(a)) not in claimed)
         if new_id == gen.id and name == gen.name and len(keep) == len([a for a in gen.aliases if a != gen.name]):
             added.append(gen)  # nothing to change (most people): no copy
             continue
@@ -212,6 +213,17 @@ def _layer(entities: dict[str, Entity], generated: list[Entity]) -> None:
                 entities[ent_id] = replace(ent, teams=teams, spells=spells)
 
 
+def _kind(label: str) -> str:
+    """What must agree for two entities to be one: a person is one person as a player and as a coach."""
+    return "PERSON" if label in ("PLAYER", "COACH") else label
+
+
+def _sport_key(ent: Entity) -> str | None:
+    """The sport two entities must share to be one: a ground is one ground whatever is played on it
+    ("Stade de France" hosts rugby and football)."""
+    return None if ent.label == "VENUE" else ent.sport
+
+
 def _same_country(a: Entity, b: Entity) -> bool:
     return not (a.country and b.country) or fold(a.country) == fold(b.country)
 
@@ -219,16 +231,21 @@ def _same_country(a: Entity, b: Entity) -> bool:
 def _merge(cur: Entity, gen: Entity, claimed: set[tuple[str, str | None, str]]) -> Entity:
     """The curated entity with what the generated one adds and does not contradict."""
     have = {fold(a) for a in (*cur.aliases, *cur.weak, *cur.strict)}
-    free = lambda a: fold(a) not in have and (cur.label, cur.sport, fold(a)) not in claimed  # noqa: E731
+    free = lambda a: fold(a) not in have and (_kind(cur.label), cur.sport, fold(a)) not in claimed  # noqa: E731
     aliases = tuple(a for a in gen.aliases if free(a) and not _is_disambiguated_title(a))
     weak = tuple(a for a in gen.weak if free(a) and fold(a) not in {fold(x) for x in aliases})
     for a in (*aliases, *weak):
-        claimed.add((cur.label, cur.sport, fold(a)))
+        claimed.add((_kind(cur.label), cur.sport, fold(a)))
     source = cur.source if gen.source in cur.source else f"{cur.source}+{gen.source}"
     return replace(cur, aliases=cur.aliases + aliases, weak=cur.weak + weak, qid=cur.qid or gen.qid,
                    country=cur.country or gen.country, city=cur.city or gen.city,
                    league=cur.league or gen.league, tier=cur.tier or gen.tier, years=cur.years or gen.years,
-                   teams=cur.teams, spells=cur.spells or gen.spells, source=source)
+                   # a player's squads add to the curated clubs (a coach's teams are the teams he led)
+                   teams=cur.teams + (tuple(t for t in gen.teams if t not in cur.teams)
+                                      if cur.label == gen.label == "PLAYER" else ()),
+                   spells=cur.spells or gen.spells, source=source,
+                   # a curated coach whom a source lists as a player (a World Cup squad): the context decides
+                   player_too=cur.player_too or gen.player_too or (cur.label == "COACH" and gen.label == "PLAYER"))
 
 
 def _is_disambiguated_title(name: str) -> bool:

@@ -1,8 +1,10 @@
 """Load: the only module that talks to DuckDB — connect, migrate, upsert, record runs.
 
-Every write is one short transaction on a connection opened for it and closed after, so the file
-is locked only while a batch loads. Loads are idempotent by key: articles by canonical URL,
-mentions by (article, span), entries by (feed, entry key).
+Every write is one short transaction. Outside a run, each opens a connection and closes it after,
+so the file is locked only while a batch loads; inside a run (`held`), every connection is a cursor
+of one connection held for the run, so a run reads the big tables' blocks once, not once per step.
+Loads are idempotent by key: articles by canonical URL, mentions by (article, span), entries by
+(feed, entry key).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,8 +37,10 @@ from schemas.records import (
     FetchError,
     StorySignature,
     TaggedArticle,
+    is_local_id,
 )
 from tasks import stories
+from tasks.paths import snapshot_path
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 VIEWS_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "views"
@@ -51,8 +56,17 @@ class WarehouseBusy(RuntimeError):
 
 
 # -- connections ---------------------------------------------------------------------------------
+HELD_MEMORY_LIMIT = "512MB"  # a run's DuckDB memory: bounded whatever the warehouse's size
+_HELD: dict[Path, duckdb.DuckDBPyConnection] = {}
+
+
 def connect(db_path: Path | str, *, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, retrying within `wait` seconds while another process holds the lock."""
+    """Open the warehouse, retrying within `wait` seconds while another process holds the lock.
+
+    Inside `held(db_path)` this is a cursor of the held connection (writable even if `read_only`
+    is asked: the process already holds the file)."""
+    if (cursor := held_cursor(db_path)) is not None:
+        return cursor
     db_path = Path(db_path)
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,15 +85,54 @@ def connect(db_path: Path | str, *, read_only: bool = False, wait: float = 30.0)
             delay = min(delay * 2, 2.0)
 
 
+def held_cursor(db_path: Path | str) -> duckdb.DuckDBPyConnection | None:
+    """A new cursor (its own connection to the same database) of the run's held connection, if any."""
+    con = _HELD.get(Path(db_path).resolve()) if _HELD else None
+    return con.cursor() if con is not None else None
+
+
+@contextlib.contextmanager
+def held(db_path: Path | str, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Hold one connection to the warehouse for a whole run (nested: the outer one counts).
+
+    Every `connect` inside is a cursor of it, so the database's blocks stay cached between steps
+    (a new database instance reads `articles` cold: seconds at a million articles). Memory is
+    bounded by HELD_MEMORY_LIMIT. Nothing is checkpointed, neither automatically nor at close: the
+    run's changes stay in the WAL (replayed by the next open) until the nightly maintenance
+    checkpoints, so a run never rewrites the big tables' blocks or indexes.
+    """
+    key = Path(db_path).resolve()
+    if key in _HELD:
+        yield _HELD[key]
+        return
+    con = connect(db_path, wait=wait)
+    try:
+        con.execute(f"SET memory_limit = '{HELD_MEMORY_LIMIT}'")
+        con.execute("SET checkpoint_threshold = '1TB'")
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    except BaseException:
+        con.close()
+        raise
+    _HELD[key] = con
+    try:
+        yield con
+    finally:
+        del _HELD[key]
+        con.close()
+
+
+def checkpoint(db_path: Path | str) -> None:
+    """Write the WAL into the main file (the nightly maintenance; also before a full snapshot copy)."""
+    con = connect(db_path)
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def extension_dir(db_path: Path | str) -> Path:
     """Where DuckDB keeps extensions for this warehouse (never ~/.duckdb)."""
     return Path(db_path).resolve().parent / ".duckdb-extensions"
-
-
-def snapshot_path(db_path: Path | str) -> Path:
-    """The read-only copy analysts open: `<db>.read.duckdb` beside the warehouse."""
-    db_path = Path(db_path)
-    return db_path.with_name(f"{db_path.stem}.read{db_path.suffix or '.duckdb'}")
 
 
 @contextlib.contextmanager
@@ -99,23 +152,43 @@ def transaction(db_path: Path | str, wait: float = 30.0) -> Iterator[duckdb.Duck
 
 
 @contextlib.contextmanager
-def run_lock(db_path: Path | str, wait: float = 0.0) -> Iterator[None]:
-    """Hold `<db>.lock` for a whole run, so two ingests never interleave on one warehouse."""
-    path = Path(f"{Path(db_path).resolve()}.lock")  # resolved: a symlinked --db shares the lock
-    path.parent.mkdir(parents=True, exist_ok=True)
+def run_lock(db_path: Path | str, wait: float = 0.0, shard: str | None = None) -> Iterator[None]:
+    """Hold `<db>.lock` for a whole run, so two ingests never interleave on one warehouse.
+
+    A sharded run (`shard` = "I/N", tasks/shard.py) holds `<db>.lock` shared and its own
+    `<db>.shard-I-of-N.lock` exclusively: runs of different shards go on at once, two runs of one
+    shard never do, and an unsharded run (or a retag) still excludes them all.
+    """
+    base = Path(db_path).resolve()  # resolved: a symlinked --db shares the lock
+    base.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        if shard:
+            from tasks.shard import parse_shard
+
+            slug = parse_shard(shard).slug
+            stack.enter_context(_flock(Path(f"{base}.lock"), wait, shared=True))
+            stack.enter_context(_flock(Path(f"{base}.{slug}.lock"), wait))
+        else:
+            stack.enter_context(_flock(Path(f"{base}.lock"), wait))
+        yield
+
+
+@contextlib.contextmanager
+def _flock(path: Path, wait: float, shared: bool = False) -> Iterator[None]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait
     try:
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise WarehouseBusy(f"another pressbox run holds {path}; try again when it finishes") from None
                 time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)  # closing releases the flock
@@ -167,7 +240,7 @@ def prepare(db_path: Path, feeds: Sequence[FeedConfig]) -> dict[str, FeedState]:
         con.execute("COMMIT")
         load_coaching_spells(con)
         rows = con.execute(
-            "SELECT feed_id, url, etag, last_modified FROM feeds WHERE list_contains(?, feed_id)",
+            "SELECT feed_id, url, etag, last_modified FROM feeds WHERE feed_id IN (SELECT unnest(?))",
             [[f.feed_id for f in feeds]],
         ).fetchall()
     finally:
@@ -199,17 +272,21 @@ def load_coaching_spells(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple] |
 
 
 # -- runs ----------------------------------------------------------------------------------------
-def start_run(db_path: Path, run_id: str, flow_run_id: str | None, pressbox_version: str, tagger_version: str) -> None:
-    """Insert the run's row (status running); a row left `running` by a killed run becomes `crashed`.
+def start_run(db_path: Path, run_id: str, flow_run_id: str | None, pressbox_version: str, tagger_version: str,
+              shard: str | None = None) -> None:
+    """Insert the run's row (status running); a row of the same shard left `running` by a killed run
+    becomes `crashed` (an unsharded run holds the whole warehouse: any such row).
 
-    Called under the run lock, so no other run can be active.
+    Called under the run lock, so no other run of the shard can be active.
     """
+    shard = shard or None
     with transaction(db_path) as con:
-        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running'")
+        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running' AND (? IS NULL OR shard = ?)",
+                    [shard, shard])
         con.execute(
-            """INSERT INTO runs (run_id, flow_run_id, started_at, status, pressbox_version, tagger_version)
-               VALUES (?, ?, ?, 'running', ?, ?)""",
-            [run_id, flow_run_id, datetime.now(UTC), pressbox_version, tagger_version],
+            """INSERT INTO runs (run_id, flow_run_id, started_at, status, pressbox_version, tagger_version, shard)
+               VALUES (?, ?, ?, 'running', ?, ?, ?)""",
+            [run_id, flow_run_id, datetime.now(UTC), pressbox_version, tagger_version, shard],
         )
 
 
@@ -330,7 +407,7 @@ def pending_entries(db_path: Path, feed_ids: Sequence[str], max_attempts: int, l
             """SELECT feed_id, entry_key, url, canonical_url, title, summary, author, published_at, updated_at,
                       language
                FROM feed_entries
-               WHERE status = 'pending' AND attempts < ? AND list_contains(?, feed_id)
+               WHERE status = 'pending' AND attempts < ? AND feed_id IN (SELECT unnest(?))
                ORDER BY published_at DESC NULLS LAST LIMIT ?""",
             [max_attempts, list(feed_ids), limit],
         ).fetchall()
@@ -349,11 +426,13 @@ class LoadCounts:
     unchanged: int = 0
     failed: int = 0
     mentions: int = 0
+    entities: Counter = field(default_factory=Counter)  # entity_id -> mentions in the articles written
 
     def add(self, other: LoadCounts) -> None:
         """Add another batch's counts to these."""
         for name in ("new", "updated", "unchanged", "failed", "mentions"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.entities.update(other.entities)
 
 
 ARTICLE_COLS = ["article_id", "url", "canonical_url", "feed_id", "title", "body", "summary", "author",
@@ -390,7 +469,7 @@ def load_batch(
                 aid: (h, m)
                 for aid, h, m in con.execute(
                     "SELECT article_id, content_hash, extraction_method FROM articles "
-                    "WHERE list_contains(?, article_id)",
+                    "WHERE article_id IN (SELECT unnest(?))",
                     [list(unique)],
                 ).fetchall()
             }
@@ -410,9 +489,10 @@ def load_batch(
                 write.append(t)
         if write:
             _upsert_articles(con, write, now)
-            _replace_article_outputs(con, write)
+            _replace_article_outputs(con, write, new_ids={aid for aid in unique if aid not in existing})
             assign_stories(con, write, story_params or stories.StoryParams())
             counts.mentions = sum(len(t.mentions) for t in write)
+            counts.entities.update(m.entity_id for t in write for m in t.mentions)
         _mark_entries(con, tagged, failures, max_attempts)
         counts.failed = len(failures)
         # a loaded page's notes (what was repaired or cut) are rows too, marked not fatal
@@ -454,23 +534,30 @@ def _upsert_articles(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
     con.unregister("article_frame")
 
 
-def _replace_article_outputs(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
-    """Replace everything computed from these articles' text (mentions and each enrichment's rows)."""
-    _replace_mentions(con, write)
-    _replace_quotes(con, write)
-    _replace_matches(con, write)
+def _replace_article_outputs(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle],
+                             new_ids: Collection[str] = frozenset()) -> None:
+    """Replace everything computed from these articles' text (mentions and each enrichment's rows).
+
+    `new_ids`: articles this transaction inserted, which have no rows to delete (the big tables
+    are not searched for them: their key is kept by this delete-then-insert, not by an index)."""
+    old_ids = [t.article.article_id for t in write if t.article.article_id not in new_ids]
+    _replace_mentions(con, write, old_ids)
+    _replace_quotes(con, write, old_ids)
+    _replace_matches(con, write, old_ids)
 
 
-def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
+def _replace_mentions(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle], old_ids: Sequence[str]) -> None:
     import pandas as pd
 
-    ids = [t.article.article_id for t in write]
-    con.execute("DELETE FROM mentions WHERE list_contains(?, article_id)", [ids])
+    if old_ids:
+        con.execute("DELETE FROM mentions WHERE article_id IN (SELECT unnest(?))", [list(old_ids)])
     ents: dict[str, tuple] = {}
     mrows = []
     for t in write:
         for m in t.mentions:
             mrows.append((t.article.article_id, m.entity_id, m.surface, m.label, m.start_char, m.end_char))
+            if is_local_id(m.entity_id):
+                continue  # a name of this article only (a lone surname): no warehouse entity
             prev = ents.get(m.entity_id)
             if prev is None or (prev[2] in ("PERSON", "ORG") and m.label not in ("PERSON", "ORG")):
                 ents[m.entity_id] = (m.entity_id, m.canonical_name, m.label, m.wikidata_id, list(m.aliases),
@@ -500,17 +587,18 @@ QUOTE_COLS = ["article_id", "quote_no", "text", "start_char", "end_char", "speak
               "speaker_kind", "role", "team_entity_id", "team_name", "cue"]
 
 
-def _replace_quotes(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
+def _replace_quotes(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle], old_ids: Sequence[str]) -> None:
     """Replace the quotes of these articles (tasks/quotes.py) with the ones just computed."""
     import pandas as pd
 
-    con.execute("DELETE FROM quotes WHERE list_contains(?, article_id)", [[t.article.article_id for t in write]])
+    if old_ids:
+        con.execute("DELETE FROM quotes WHERE article_id IN (SELECT unnest(?))", [list(old_ids)])
     rows = [(t.article.article_id, q.quote_no, q.text, q.start_char, q.end_char, q.speaker_name, q.speaker_entity_id,
              q.speaker_kind, q.role, q.team_entity_id, q.team_name, q.cue) for t in write for q in t.quotes]
     if rows:
         quote_frame = pd.DataFrame(rows, columns=QUOTE_COLS)  # noqa: F841 (read by name in SQL)
         con.execute(f"INSERT INTO quotes ({', '.join(QUOTE_COLS)}) SELECT * FROM quote_frame")
-def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle]) -> None:
+def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle], old_ids: Sequence[str]) -> None:
     """Replace these articles' match reports and scorers, then recompute every match row they touch."""
     import pandas as pd
 
@@ -525,11 +613,13 @@ def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
         team_key,
     )
 
-    ids = [t.article.article_id for t in write]
-    touched = {r[0] for r in con.execute(
-        "SELECT DISTINCT match_id FROM match_reports WHERE list_contains(?, article_id)", [ids]).fetchall()}
-    con.execute("DELETE FROM match_reports WHERE list_contains(?, article_id)", [ids])
-    con.execute("DELETE FROM match_scorers WHERE list_contains(?, article_id)", [ids])
+    ids = list(old_ids)
+    touched: set[str] = set()
+    if ids:
+        touched = {r[0] for r in con.execute(
+            "SELECT DISTINCT match_id FROM match_reports WHERE article_id IN (SELECT unnest(?))", [ids]).fetchall()}
+        con.execute("DELETE FROM match_reports WHERE article_id IN (SELECT unnest(?))", [ids])
+        con.execute("DELETE FROM match_scorers WHERE article_id IN (SELECT unnest(?))", [ids])
     facts = [f for t in write for f in t.matches]
     known = []  # (match_id, teams, date) of stored matches with these pairings, then of new ones
     if facts:
@@ -539,7 +629,7 @@ def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
             days and len(days) == len(facts)) else [None, None]  # an undated fact may meet any stored match
         for mid, h, a, hn, an, day in con.execute(
                 "SELECT match_id, home_entity_id, away_entity_id, home_name, away_name, match_date FROM matches "
-                "WHERE (list_contains(?, home_entity_id) OR list_contains(?, away_entity_id) "
+                "WHERE (home_entity_id IN (SELECT unnest(?)) OR away_entity_id IN (SELECT unnest(?)) "
                 "OR home_entity_id IS NULL OR away_entity_id IS NULL) "
                 "AND (CAST(? AS DATE) IS NULL OR match_date IS NULL OR match_date BETWEEN ? AND ?)",
                 [names, names, window[0], window[0], window[1]]).fetchall():
@@ -572,13 +662,13 @@ def _replace_matches(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArtic
         con.execute("INSERT INTO match_scorers SELECT * FROM scorer_frame")
     if not touched:
         return
-    cur = con.execute(f"SELECT {', '.join(REPORT_COLS)} FROM match_reports WHERE list_contains(?, match_id) "
+    cur = con.execute(f"SELECT {', '.join(REPORT_COLS)} FROM match_reports WHERE match_id IN (SELECT unnest(?)) "
                       "ORDER BY article_id", [sorted(touched)])
     by_match: dict[str, list[dict]] = {}
     for row in cur.fetchall():
         rec = dict(zip(REPORT_COLS, row, strict=True))
         by_match.setdefault(rec["match_id"], []).append(rec)
-    con.execute("DELETE FROM matches WHERE list_contains(?, match_id)", [sorted(touched)])
+    con.execute("DELETE FROM matches WHERE match_id IN (SELECT unnest(?))", [sorted(touched)])
     if by_match:
         match_frame = pd.DataFrame([majority(r) for r in by_match.values()], columns=MATCH_COLS)
         match_frame["updated_at"] = pd.Series([datetime.now(UTC)] * len(match_frame), dtype="datetime64[us, UTC]")
@@ -593,22 +683,32 @@ def _mark_entries(
     failures: Sequence[tuple[FeedEntry, FetchError]],
     max_attempts: int,
 ) -> None:
-    for t in tagged:
+    """Mark the batch's entries done or failed: one set-based UPDATE each (a join on the key; an
+    UPDATE per entry scanned the whole table, as the key is composite)."""
+    import pandas as pd
+
+    if tagged:
+        done = pd.DataFrame([(t.article.feed_id, t.article.entry_key, t.article.article_id) for t in tagged],
+                            columns=["feed_id", "entry_key", "article_id"])
+        done = done.groupby(["feed_id", "entry_key"], as_index=False).agg(  # noqa: F841 (read by name in SQL)
+            article_id=("article_id", "last"), n=("article_id", "size"))
         con.execute(
-            "UPDATE feed_entries SET status = 'done', article_id = ?, attempts = attempts + 1, last_error = NULL "
-            "WHERE feed_id = ? AND entry_key = ?",
-            [t.article.article_id, t.article.feed_id, t.article.entry_key],
-        )
-    for entry, err in failures:
-        permanent = err.error_type in PERMANENT_ERRORS and not err.retryable
-        tried = err.error_type not in UNTRIED_ERRORS
+            """UPDATE feed_entries SET status = 'done', article_id = d.article_id, attempts = attempts + d.n,
+                 last_error = NULL
+               FROM done d WHERE feed_entries.feed_id = d.feed_id AND feed_entries.entry_key = d.entry_key""")
+    if failures:
+        failed = pd.DataFrame(  # noqa: F841 (read by name in SQL)
+            [(e.feed_id, e.entry_key, int(err.error_type not in UNTRIED_ERRORS),
+              f"{err.error_type}: {err.message}"[:500], err.error_type in PERMANENT_ERRORS and not err.retryable)
+             for e, err in failures],
+            columns=["feed_id", "entry_key", "tried", "error", "permanent"],
+        ).drop_duplicates(subset=["feed_id", "entry_key"], keep="last")
         con.execute(
-            """UPDATE feed_entries SET attempts = attempts + ?, last_error = ?,
-                 status = CASE WHEN ? THEN 'gone' WHEN attempts + ? >= ? THEN 'failed' ELSE 'pending' END
-               WHERE feed_id = ? AND entry_key = ?""",
-            [int(tried), f"{err.error_type}: {err.message}"[:500], permanent, int(tried), max_attempts,
-             entry.feed_id, entry.entry_key],
-        )
+            """UPDATE feed_entries SET attempts = attempts + f.tried, last_error = f.error,
+                 status = CASE WHEN f.permanent THEN 'gone' WHEN attempts + f.tried >= ? THEN 'failed'
+                               ELSE 'pending' END
+               FROM failed f WHERE feed_entries.feed_id = f.feed_id AND feed_entries.entry_key = f.entry_key""",
+            [max_attempts])
 
 
 # -- stories: cross-article, so assigned here, inside the batch's transaction ----------------------
@@ -625,7 +725,7 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
 
     sigs = [stories.signature_of(t) for t in write]
     ids = [s.article_id for s in sigs]
-    kept = dict(con.execute("SELECT article_id, story_id FROM story_signatures WHERE list_contains(?, article_id)",
+    kept = dict(con.execute("SELECT article_id, story_id FROM story_signatures WHERE article_id IN (SELECT unnest(?))",
                             [ids]).fetchall())
     sigs = [replace(s, story_id=kept.get(s.article_id)) for s in sigs]  # an updated article keeps its story
     lo, hi = stories.window(sigs, params)
@@ -641,7 +741,7 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
             f"""WITH pairs AS (
                     SELECT k.article_id, n.new_id, sum(n.weight) AS shared
                     FROM story_keys k JOIN new_keys n USING ("key")
-                    WHERE k.published_at BETWEEN ? AND ? AND NOT list_contains(?, k.article_id)
+                    WHERE k.published_at BETWEEN ? AND ? AND NOT k.article_id IN (SELECT unnest(?))
                     GROUP BY ALL HAVING sum(n.weight) >= ?),
                 hits AS (SELECT article_id, max(shared) AS shared FROM pairs GROUP BY ALL
                          ORDER BY shared DESC, article_id LIMIT ?)
@@ -665,8 +765,8 @@ def assign_stories(con: duckdb.DuckDBPyConnection, write: Sequence[TaggedArticle
         columns=["key", "article_id", "published_at"])
     key_frame["published_at"] = pd.Series(key_frame["published_at"], dtype="datetime64[us, UTC]")
     if kept:  # only a reloaded article has rows to replace (a scan of the index is not paid for new ones)
-        con.execute("DELETE FROM story_signatures WHERE list_contains(?, article_id)", [list(kept)])
-        con.execute("DELETE FROM story_keys WHERE list_contains(?, article_id)", [list(kept)])
+        con.execute("DELETE FROM story_signatures WHERE article_id IN (SELECT unnest(?))", [list(kept)])
+        con.execute("DELETE FROM story_keys WHERE article_id IN (SELECT unnest(?))", [list(kept)])
     con.register("sig_frame", frame)
     con.execute("""INSERT INTO story_signatures SELECT article_id, story_id, feed_id, published_at, title, minhash,
                           CAST(teams AS VARCHAR[]), CAST(title_teams AS VARCHAR[]), subject, subject_in_title,
@@ -760,10 +860,10 @@ def _signature_row(row: tuple) -> StorySignature:
 
 def _refresh_stories(con: duckdb.DuckDBPyConnection, story_ids: list[str], now: datetime) -> None:
     """Recompute the `stories` rows of these stories from their articles' signatures and mentions."""
-    con.execute("DELETE FROM stories WHERE list_contains(?, story_id)", [story_ids])
+    con.execute("DELETE FROM stories WHERE story_id IN (SELECT unnest(?))", [story_ids])
     con.execute(
         """INSERT INTO stories
-           WITH members AS (SELECT * FROM story_signatures WHERE list_contains(?, story_id)),
+           WITH members AS (SELECT * FROM story_signatures WHERE story_id IN (SELECT unnest(?))),
            -- from the signatures (teams and subject of each article), not the whole mentions table
            named AS (
                SELECT story_id, coalesce(e.canonical_name, n.name) AS name, count(DISTINCT article_id) AS n
@@ -779,18 +879,53 @@ def _refresh_stories(con: duckdb.DuckDBPyConnection, story_ids: list[str], now: 
     )
 
 
+def top_entities(db_path: Path, mentions: Counter, labels: Sequence[str],
+                 limit: int = 10) -> list[tuple[str, str, int]]:
+    """(canonical name, label, mentions) of the most mentioned entities among `mentions` (a run's
+    own counts) whose label is one of `labels`: a key lookup per entity, never a mentions scan."""
+    if not mentions:
+        return []
+    con = connect(db_path)
+    try:
+        rows = con.execute("SELECT entity_id, canonical_name, label FROM entities "
+                           "WHERE entity_id IN (SELECT unnest(?)) AND label IN (SELECT unnest(?))",
+                           [list(mentions), list(labels)]).fetchall()
+    finally:
+        con.close()
+    return sorted(((name, label, mentions[eid]) for eid, name, label in rows), key=lambda r: (-r[2], r[0]))[:limit]
+
+
 # -- retagging -------------------------------------------------------------------------------------
-def stale_article_ids(db_path: Path, tagger_version: str) -> list[str]:
-    """Articles whose mentions were made by another tagger version."""
+def stale_article_ids(db_path: Path, tagger_version: str, limit: int | None = None) -> list[str]:
+    """Articles whose mentions were made by another tagger version, newest first (at most `limit`)."""
     con = connect(db_path)
     try:
         rows = con.execute(
-            "SELECT article_id FROM articles WHERE tagger_version IS DISTINCT FROM ? ORDER BY article_id",
-            [tagger_version],
+            "SELECT article_id FROM articles WHERE tagger_version IS DISTINCT FROM ? "
+            "ORDER BY published_at DESC NULLS LAST, article_id LIMIT ?",
+            [tagger_version, limit],
         ).fetchall()
     finally:
         con.close()
     return [r[0] for r in rows]
+
+
+def count_stale(db_path: Path, tagger_version: str) -> int:
+    """How many articles carry another tagger version than this one."""
+    _, rows = query(db_path, "SELECT count(*) FROM articles WHERE tagger_version IS DISTINCT FROM ?",
+                    [tagger_version])
+    return rows[0][0]
+
+
+def unchanged_since(db_path: Path, tagged: Sequence[TaggedArticle]) -> list[TaggedArticle]:
+    """Those of `tagged` whose stored body is still the one they were tagged from (a run may have
+    updated an article while a retag tagged it outside the run lock)."""
+    if not tagged:
+        return []
+    _, rows = query(db_path, "SELECT article_id, content_hash FROM articles WHERE article_id IN (SELECT unnest(?))",
+                    [[t.article.article_id for t in tagged]])
+    stored = dict(rows)
+    return [t for t in tagged if stored.get(t.article.article_id) == t.article.content_hash]
 
 
 def stored_articles(db_path: Path, article_ids: Sequence[str]) -> list[Article]:
@@ -800,7 +935,7 @@ def stored_articles(db_path: Path, article_ids: Sequence[str]) -> list[Article]:
     try:
         cur = con.execute(
             f"""SELECT {cols}, (SELECT entry_key FROM feed_entries fe WHERE fe.article_id = a.article_id LIMIT 1)
-                FROM articles a WHERE list_contains(?, article_id) ORDER BY article_id""",
+                FROM articles a WHERE article_id IN (SELECT unnest(?)) ORDER BY article_id""",
             [list(article_ids)],
         )
         rows = cur.fetchall()
@@ -905,57 +1040,82 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def has_search_index(db_path: Path) -> bool:
-    """Is there a BM25 index already (from an earlier run)?"""
-    _, rows = query(db_path, "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'fts_main_articles'")
-    return rows[0][0] > 0
+    """Is there a search index already (from an earlier run)?"""
+    from tasks import search as search_index
+
+    return search_index.exists(db_path)
 
 
-def build_search_index(db_path: Path) -> str | None:
-    """Rebuild the BM25 index over article titles and bodies; returns why not, if it could not."""
+SEARCH_ERRORS = (ImportError, OSError, ValueError, RuntimeError, duckdb.Error)
+
+
+def update_search_index(db_path: Path, rebuild: bool = False) -> str | None:
+    """Index the articles loaded since the last update (tasks/search.py), or rebuild the whole index
+    (`rebuild`, or when there is none yet); returns why not, if it could not."""
+    from tasks import search as search_index
+
     con = connect(db_path)
     try:
-        load_fts(con)
-        con.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'body', overwrite = 1)")
+        con.execute(f"SET memory_limit = '{HELD_MEMORY_LIMIT}'")  # a rebuild reads every body
+        if rebuild or not search_index.exists(db_path):
+            search_index.rebuild(con, db_path)
+        else:
+            search_index.update(con, db_path)
         return None
-    except (duckdb.Error, ImportError, OSError) as exc:
+    except SEARCH_ERRORS as exc:
         return f"full-text search unavailable: {type(exc).__name__}: {exc}"
     finally:
         con.close()
 
 
+def build_search_index(db_path: Path) -> str | None:
+    """Rebuild the search index over article titles and bodies; returns why not, if it could not."""
+    return update_search_index(db_path, rebuild=True)
+
+
 def search(db_path: Path, text: str, limit: int = 10, sandboxed: bool = False) -> list[tuple]:
-    """Articles ranked by BM25 for a query: (score, published_at, title, canonical_url, article_id)."""
-    con = connect(db_path, read_only=True, wait=10.0)
-    try:
-        load_fts(con)
-        if sandboxed:
-            sandbox(con)
-        return con.execute(
-            """SELECT round(score, 3) AS score, published_at, title, canonical_url, article_id FROM (
-                   SELECT *, fts_main_articles.match_bm25(article_id, ?) AS score FROM articles)
-               WHERE score IS NOT NULL ORDER BY score DESC LIMIT ?""",
-            [text, limit],
-        ).fetchall()
-    finally:
-        con.close()
+    """Articles ranked by BM25 for a query: (score, published_at, title, canonical_url, article_id).
+
+    Answered by the search index alone (the warehouse is not opened; `sandboxed` has nothing to
+    lock)."""
+    from tasks import search as search_index
+
+    return [r[:5] for r in search_index.search(db_path, text, limit)]
 
 
 def publish_snapshot(db_path: Path) -> Path:
-    """Copy the warehouse to its read-only snapshot, atomically.
+    """Publish the warehouse's read-only snapshot: the main file and its WAL, each atomically.
 
     Analysts open the snapshot, so a long analyst session never blocks a run's writes; a session
-    already open keeps reading the previous copy (the old file stays alive until it closes).
+    already open keeps reading the previous copy (the old file stays alive until it closes). Runs
+    do not checkpoint (see `held`): their changes are in the WAL and the main file changes only at
+    the nightly checkpoint, so the main file is copied only when it changed since the last publish
+    and a run's publish copies just the WAL (DuckDB replays it when the snapshot is opened).
     """
-    con = connect(db_path)
-    try:
-        con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
-    finally:
-        con.close()
+    db_path = Path(db_path)
     target = snapshot_path(db_path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(db_path, tmp)
-    os.replace(tmp, target)
+    wal, target_wal = Path(f"{db_path}.wal"), Path(f"{target}.wal")
+    stamp = Path(f"{target}.source")  # size and mtime of the main file the snapshot was copied from
+    st = db_path.stat()
+    source = f"{st.st_size} {st.st_mtime_ns}"
+    main_changed = not target.exists() or not stamp.exists() or stamp.read_text() != source
+    if main_changed:  # readers in between see an older state, never a main file with a foreign WAL
+        target_wal.unlink(missing_ok=True)
+        stamp.unlink(missing_ok=True)
+        _atomic_copy(db_path, target)
+    if wal.exists():
+        _atomic_copy(wal, target_wal)
+    else:
+        target_wal.unlink(missing_ok=True)
+    if main_changed:
+        stamp.write_text(source)
     return target
+
+
+def _atomic_copy(src: Path, target: Path) -> None:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, target)
 
 
 EXPORT_TABLES = ("feeds", "feed_entries", "articles", "entities", "mentions", "runs", "fetch_errors", "feed_fetches",

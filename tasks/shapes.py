@@ -29,7 +29,8 @@ LINEUP = re.compile(
     re.M,
 )
 ITEM_RE = re.compile(rf"(?P<name>{NAME})(?:[ ](?P<paren>{PAREN}))?")
-SCORER = re.compile(rf"{START}(?P<name>{NAME})[ ]\d{{1,3}}(?:[ ]\((?:pen|og|o\.g\.)\))?(?:[ ]*,[ ]*\d{{1,3}})*"
+MINUTE = r"(?:1[0-2]\d|\d{1,2})"  # a match minute (extra time included), not a cricket total ("South Africa 337")
+SCORER = re.compile(rf"{START}(?P<name>{NAME})[ ]{MINUTE}(?:[ ]\((?:pen|og|o\.g\.)\))?(?:[ ]*,[ ]*{MINUTE})*"
                     r"(?=[.;\n]|$)", re.M)
 SUB = re.compile(rf"^(?P<name>{NAME})[ ]\d{{1,3}}$")  # "(Tiago 56)": a substitute and the minute
 ROLE = re.compile(r"^(?:capt|captain|c|vc|wk|wkt|gk|sub|pen|og|\d+|[A-Z]{2,3})$")  # "(capt)", "(wkt)", "ENG"

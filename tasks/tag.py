@@ -21,7 +21,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from schemas.records import Article, Mention, TaggedArticle
+from schemas.records import Article, Mention, TaggedArticle, local_id
 from tasks.kb import SPORTS_LABELS, Entity, KnowledgeBase, default_kb, fold, slug, tagger_version
 from tasks.shapes import find_shapes
 
@@ -112,6 +112,9 @@ TEAM_BEFORE = {"against", "beat", "beating", "v", "vs", "vs.", "versus", "face",
 # the strong match patterns that make an unknown organisation a team
 MATCH_AFTER = {"beat", "beats", "beaten", "drew", "v", "vs", "vs.", "versus", "defeated", "thrashed", "edged", "hosted"}
 MATCH_BEFORE = {"against", "beat", "beating", "v", "vs", "vs.", "versus", "defeated", "thrashed"}
+# sports whose sides are people: who "beat" whom is a player, not a club
+INDIVIDUAL_SPORTS = {"tennis", "golf", "athletics", "boxing", "snooker", "darts", "squash", "badminton", "cycling",
+                     "motor racing", "formula one", "swimming"}
 PLACE_BEFORE = {"in", "born", "near", "across", "around", "city", "streets", "visit", "trip", "flight",
                 "flew", "travelled", "traveled", "based", "moved", "native", "people", "capital"}
 
@@ -340,9 +343,18 @@ class SportsContext:
         return ent is not None and key not in self.kb.places and key not in ent.weak_keys
 
     def _shape_link(self, span: Span, label: str, sport: str | None) -> str:
-        """The KB team a results-line side names ("Rangers" of "Rangers 2-0"); people link later."""
-        teams = [e for e in self.kb.by_alias.get(fold(span.text), []) if e.label == label == "TEAM"]
-        return self._pick(teams, "TEAM", sport).id if teams else ""
+        """The KB team a results-line side names ("Rangers" of "Rangers 2-0"), the competition a
+        competition shape names ("the Championship" of a football report); people link later."""
+        cands = [e for e in self.kb.by_alias.get(fold(span.text), []) if e.label == label]
+        if label == "TEAM":
+            return self._pick(cands, "TEAM", sport).id if cands else ""
+        if label == "COMPETITION":
+            # a bare name many leagues share: the article's sport's one, the curated one among several
+            cands = [e for e in cands if e.sport == sport] if sport else cands
+            curated = [e for e in cands if e.source.startswith("curated")]
+            pool = cands if len(cands) == 1 else curated
+            return pool[0].id if len(pool) == 1 else ""
+        return ""
 
     def _sports_evidence(self, doc: Doc, spans: list[Span]) -> float:
         """How much the text reads as sport: sport words and unambiguous sports names per 100 words.
@@ -388,7 +400,13 @@ class SportsContext:
                           # "England England" (a headline run into the text) is two names, not one
                           and sum(n.start <= k.start and k.end <= n.end for k in kb_spans) == 1), None)
             out.append(outer if outer is not None else span)
-        return filter_spans([s for s in out if s is not None])
+        out = [s for s in out if s is not None]
+        # a model's name that a KB match overlapped only in what trimming cut off ("Browns" of "Browns DL
+        # Sheldon Richardson"): both names stand
+        taken = {i for s in out for i in range(s.start, s.end)}
+        out += [n for n in ner if not taken & set(range(n.start, n.end))
+                and any(k.end <= n.start and k.start < n.start for k in kb_spans if k.end > n.start - 3)]
+        return filter_spans(out)
 
     def _doc_sport(self, doc: Doc, spans: list[Span]) -> str | None:
         """The sport most named by unambiguous strong aliases and the sport's own words."""
@@ -451,7 +469,14 @@ class SportsContext:
                 # is a country, "England" in a cricket report is the cricket team
                 ents = [e for e in ents if e.label != "TEAM" or e.sport == sport]
             if not ents or all(e.label == "PLACE" for e in ents):
-                return place if kb_key in self.kb.places else (None, "")
+                if kb_key in self.kb.places:
+                    return place
+                cands = self.kb.by_alias.get(kb_key, [])
+                if sportsy and len(span) >= 2 and cands and all(e.label in PERSON_LABELS for e in cands):
+                    # in sport, a full name the knowledge base knows only weakly is still a person's
+                    # name: the context says whether a player ("South Africa's Lucas Radebe")
+                    return self._person_label(doc, span, cues, sportsy, default="PLAYER"), ""
+                return None, ""
             ent = self._pick([e for e in ents if e.label != "PLACE"], span.label_, sport)
             if not sportsy and ent.label in ("TEAM", "PLAYER", "COACH") and not _said_in_full(span, ent):
                 # outside sport "Michigan", "Brown" or "Nixon" is a state, a university, a president
@@ -468,6 +493,8 @@ class SportsContext:
             return None, ""
         if generic == "ORG" and len(span) > 1 and self._after_nationality(doc, span):
             generic = "PERSON"  # "South Africa's Lucas Radebe": the model took the foreign name for an ORG
+        if generic == "PERSON" and any(t.is_alpha and t.is_lower and t.lower_ not in NAME_PARTICLES for t in span):
+            return None, ""  # "World Footballer of the Year": an award, not a person's name
         if generic == "PERSON":
             # a lone unknown word ("Scot", "Herald") is a player only with a role word beside it
             default = "PLAYER" if len(span) > 1 else "PERSON"
@@ -477,6 +504,8 @@ class SportsContext:
         if generic == "ORG" and sportsy and not {t.lower_ for t in span} & BODY_WORDS and (
             {t.lower_ for t in after[:1]} & MATCH_AFTER or {t.lower_ for t in before[-1:]} & MATCH_BEFORE
         ):
+            if sport in INDIVIDUAL_SPORTS and 2 <= len(span) <= 3 and all(t.is_title for t in span):
+                return "PLAYER", ""  # in tennis or golf the one beaten is a person: "beat Francesca Schiavone"
             return "TEAM", ""  # an unknown club in a match pattern: "Hartlepool beat Accrington"
         return generic, ""
 
@@ -503,7 +532,7 @@ class SportsContext:
                 and self._is_nation(span):
             return False  # "Nigeria's Jay-Jay Okocha": a nationality
         of = span.start - 2 if prev is not None and prev.lower_ == "the" else span.start - 1
-        if of >= 1 and doc[of].lower_ == "of" and doc[of - 1].ent_type_ in PERSON_LABELS and self._is_nation(span):
+        if of >= 1 and doc[of].lower_ == "of" and self._is_person_token(doc[of - 1]) and self._is_nation(span):
             return False  # "Samuel Kuffour of Ghana", "Jason Damoo of the Seychelles": a nationality
         score = 0
         if nxt is not None and nxt.lower_ in TEAM_AFTER:
@@ -529,14 +558,22 @@ class SportsContext:
         country = next((s for s in doc.ents if s.end == span.start - 1), None)
         return country is not None and self._is_nation(country, fold(country.text))
 
-    @staticmethod
-    def _names_person(doc: Doc, i: int) -> bool:
-        """Does a person's name start at token i? A person entity, or two capitalised words that
-        the knowledge base does not know (the model often calls a foreign name an ORG)."""
+    def _is_person_token(self, token) -> bool:
+        """Is the token part of a person's name, the model's or one the knowledge base knows?"""
+        if token.ent_type_ in PERSON_LABELS:
+            return True
+        return any(e.label in PERSON_LABELS for e in self.kb.by_alias.get(token.ent_kb_id_, ()))
+
+    def _names_person(self, doc: Doc, i: int) -> bool:
+        """Does a person's name start at token i? A person entity (the model's or the knowledge base's),
+        or two capitalised words that the knowledge base does not know (the model often calls a
+        foreign name an ORG)."""
         if i >= len(doc):
             return False
         if doc[i].ent_type_ in PERSON_LABELS:
             return True
+        if doc[i].ent_iob_ == "B" and self._is_person_token(doc[i]):
+            return True  # "Nigeria's Jay-Jay Okocha": a player the knowledge base knows
         pair = doc[i : i + 2]
         return (len(pair) == 2 and all(t.is_title and t.is_alpha for t in pair)
                 and not any(t.ent_type_ in SPORTS_LABELS or t.ent_kb_id_ for t in pair))
@@ -575,6 +612,9 @@ class SportsContext:
         return default if sportsy else "PERSON"
 
 
+# lower-case words inside people's names ("Ruud van Nistelrooy", "Vinicius dos Santos")
+NAME_PARTICLES = {"de", "da", "di", "do", "dos", "das", "du", "del", "della", "van", "von", "der", "den", "ter",
+                  "le", "la", "el", "al", "bin", "ibn", "y", "e", "st"}
 SIDE_WORDS = {"side", "team", "squad", "men", "charges", "troops"}
 # Nationalities written before a name ("Briton Hayley Yelling"): words of the language, not names.
 DEMONYMS = {
@@ -587,6 +627,9 @@ DEMONYMS = {
     "Senegalese", "Ivorian", "Austrian", "Hungarian", "Romanian", "Bulgarian", "Slovak", "Slovenian", "Icelander",
     "Zealander", "Israeli", "Iranian", "Samoan", "Fijian", "Tongan", "Georgian", "Venezuelan", "Peruvian",
 }
+# position abbreviations between a team and a player's name in American sports writing
+POSITIONS = {"QB", "RB", "WR", "TE", "OL", "DL", "DE", "DT", "LB", "CB", "OT", "OG", "FB", "SS", "FS", "EDGE", "PG",
+             "SG", "SF", "PF", "LHP", "RHP", "SP", "RP", "1B", "2B", "3B"}
 INITIALS = re.compile(r"^(?:[A-Z]{1,3}|(?:[A-Z]\.[ ]?){1,3})[ ][A-Z]")  # "M Ntini", "AG Prince", "K. Hupfer"
 FIXTURE_JOINS = {"v", "vs", "vs.", "v.", "/"}
 SCORE_RE = re.compile(r"^\d{1,3}[-–]\d{1,3}$")
@@ -628,7 +671,22 @@ def _trim(span: Span) -> Span | None:
             break
     while end > start and (doc[end - 1].like_num or doc[end - 1].is_punct) and span.label_ == "PERSON":
         end -= 1  # "Elena Bovina 6-1": the score is not part of the name
+    while end - start > 1 and not kept and SCORE_RE.match(doc[end - 1].text):
+        end -= 1  # "Wales 2-0": nor of a team's
+    if not kept and (doc[start].is_title or doc[start].is_upper):
+        # "Pascal Cygan missed", "Mark Lewis-Francis - runner": a name ends with a capitalised word
+        cut = end
+        while cut - start > 1 and (doc[cut - 1].is_punct or (
+                doc[cut - 1].is_alpha and doc[cut - 1].is_lower and doc[cut - 1].lower_ not in FIXTURE_JOINS
+                and doc[cut - 2].whitespace_)):  # "Ing-wen", "U-turn", "Fly-half" are one word
+            cut -= 1
+        if cut < end and not doc[cut - 1].is_punct and not doc[cut - 1].is_lower:
+            end = cut
     label = span.label_
+    for i in range(start, end - 2):  # "Browns DL Sheldon Richardson", "Steelers QB Mason Rudolph"
+        if doc[i].text in POSITIONS and not (span.kb_id_ or span.id_):
+            start, label = i + 1, "PERSON"
+            break
     if label == "PERSON" and end - start >= 3 and doc[start].text in DEMONYMS:
         start += 1  # "Briton Hayley Yelling", "Kenyan Alice Timbilil": the nationality is not the name
     # "Striker Joe Pelling", "Coach Andy Reid": the role word is context, not part of the name
@@ -660,14 +718,15 @@ def _sign_offs(doc: Doc) -> None:
 def _link_people(doc: Doc, sportsy: bool) -> None:
     """Short forms take the label and identity of a full name used in the same text.
 
-    A two- or three-word name the model called an organisation is a person when the text uses its
-    surname for a person elsewhere ("Makhaya Ntini" and the scorecard's "M Ntini").
+    A two- or three-word name the model called an organisation or a place is a person when the text
+    uses its surname for a person elsewhere ("Makhaya Ntini" and the scorecard's "M Ntini").
     """
     surnames = Counter(fold(s.text).split()[-1] for s in doc.ents if s.label_ in PERSON_LABELS)
     relabelled = []
     for span in doc.ents:
         words = fold(span.text).split()
-        if (span.label_ == "ORG" and not span.kb_id_ and 2 <= len(words) <= 3 and all(t.is_title for t in span)
+        if (span.label_ in ("ORG", "PLACE") and not span.kb_id_ and 2 <= len(words) <= 3
+                and all(t.is_title for t in span)
                 and not set(words) & BODY_WORDS and surnames[words[-1]] >= 1 and sportsy):
             span = Span(doc, span.start, span.end, label="PLAYER")
         relabelled.append(span)
@@ -694,10 +753,50 @@ def _link_people(doc: Doc, sportsy: bool) -> None:
             new.append(Span(doc, span.start, span.end, label=target.label_, kb_id=f"~{fold(target.text)}"))
         else:
             new.append(span)
+    new = _link_squad_surnames(doc, new)
     # one name, one reading: "Hallworth" of the line-up is the "Hallworth" the model called an ORG
     role = {fold(s.text): s.label_ for s in new if s.label_ in ("PLAYER", "COACH")}
     doc.ents = [Span(doc, s.start, s.end, label=role[fold(s.text)], kb_id=s.kb_id_)
                 if s.label_ in ("ORG", "PERSON") and not s.kb_id_ and fold(s.text) in role else s for s in new]
+
+
+def _link_squad_surnames(doc: Doc, spans: list[Span]) -> list[Span]:
+    """A lone surname no full name of the text explains ("Bridge" of a line-up) is the KB player of
+    that surname who played for a team the text names, when there is exactly one such player in the
+    article's sport (squad membership from the knowledge base's sources)."""
+    kb = default_kb()
+    named = {s.kb_id_ for s in spans if s.label_ == "TEAM" and s.kb_id_ in kb.entities}
+    if not named:
+        return spans
+    sport = doc.user_data.get("sport")
+    index = _squad_index(kb)
+    out = []
+    for span in spans:
+        key = fold(span.text)
+        words = key.split()
+        if span.label_ == "PLAYER" and not span.kb_id_ and (len(words) == 1 or words[0] in NAME_PARTICLES):
+            hits = [e for e in index.get(key, ()) if named & set(e.teams) and (sport is None or e.sport == sport)]
+            if len(hits) == 1:
+                span = Span(doc, span.start, span.end, label=span.label_, kb_id=hits[0].id)
+        out.append(span)
+    return out
+
+
+_SQUADS: dict[int, dict[str, tuple[Entity, ...]]] = {}
+
+
+def _squad_index(kb: KnowledgeBase) -> dict[str, tuple[Entity, ...]]:
+    """Players the knowledge base knows the teams of, by folded surname ("bridge", "de zeeuw")."""
+    if id(kb) in _SQUADS:
+        return _SQUADS[id(kb)]
+    index: dict[str, list[Entity]] = {}
+    for ent in kb.entities.values():
+        if ent.label == "PLAYER" and ent.teams:
+            words = fold(ent.name.split(" (")[0]).split()
+            for k in range(1, len(words)):
+                index.setdefault(" ".join(words[k:]), []).append(ent)
+    _SQUADS[id(kb)] = {k: tuple(v) for k, v in index.items()}
+    return _SQUADS[id(kb)]
 
 
 def doc_tags(doc: Doc) -> list[Tag]:
@@ -730,7 +829,12 @@ def doc_tags(doc: Doc) -> list[Tag]:
             ent = _kb_person(kb, fold(text))
             canonical = ent.name if ent else text
         else:
-            canonical = text
+            # a name the context labelled but did not link ("FA Cup" of a shape): the one KB entity of
+            # that label (and the article's sport) it names, so one name keeps one identity
+            named = [e for e in kb.by_alias.get(fold(text), []) if e.label == label
+                     and (e.sport in (sport, None) if sport else fold(text) not in e.weak_keys)]
+            ent = named[0] if len(named) == 1 else None
+            canonical = ent.name if ent else text
         if ent is not None:
             identity = ent.id
         elif kb_id.startswith("place/"):
@@ -766,13 +870,12 @@ def unknown_id(name: str, sport: str | None, doc_key: str | None = None) -> str:
     """The id of a name the knowledge base does not know: one per full name and sport.
 
     Never the label ("AB de Villiers" tagged ORG once and PLAYER once is one entity). A lone
-    unresolved surname of a person (`doc_key` given) is an entity of its own article only:
-    every "Jones" in the warehouse is not one person.
+    unresolved surname of a person (`doc_key` given) is an entity of its own article only
+    (`schemas.records.local_id`, no `entities` row): every "Jones" in the warehouse is not one person.
     """
-    base = f"name/{slug(sport) if sport else 'any'}/{slug(name)}"
     if doc_key and len(fold(name).split()) == 1:
-        return f"{base}/{doc_key}"
-    return base
+        return local_id(doc_key, slug(name))
+    return f"name/{slug(sport) if sport else 'any'}/{slug(name)}"
 
 
 def _is_alias_of(kb: KnowledgeBase, text: str, entity_id: str) -> bool:
@@ -780,10 +883,16 @@ def _is_alias_of(kb: KnowledgeBase, text: str, entity_id: str) -> bool:
     return any(e.id == entity_id for e in kb.by_alias.get(fold(text), []))
 
 
+NAME_SUFFIXES = {"jr", "sr", "fils", "ii", "iii", "iv"}  # "Samuel Eto'o Fils", "Odell Beckham Jr." is the man
+
+
 def _kb_person(kb: KnowledgeBase, folded: str) -> Entity | None:
-    for ent in kb.by_alias.get(folded, []):
-        if ent.label in PERSON_LABELS:
-            return ent
+    words = folded.split()
+    keys = [folded, " ".join(words[:-1])] if len(words) >= 3 and words[-1] in NAME_SUFFIXES else [folded]
+    for key in keys:
+        for ent in kb.by_alias.get(key, []):
+            if ent.label in PERSON_LABELS:
+                return ent
     return None
 
 

@@ -67,6 +67,10 @@ def test_every_source_is_read(built):
     southgate = recs["person/gareth-southgate"]
     assert southgate["spells"] == [["team/england-national-football-team", 2018, 2022]]
     assert "person/alan-a-court" not in recs and "person/harry-kane" in recs  # 1958 is long ago
+    assert recs["person/harry-kane"]["teams"] == ["team/england-national-football-team"]  # his World Cup squads
+    # a man who played at a World Cup and managed at one is one entity, a coach whom the context may call a player
+    assert southgate["label"] == "COACH" and southgate["player_too"] and "teams" in southgate
+    assert not any(i.startswith("person/gareth-southgate-") for i in recs)
     assert recs["venue/estadio-monumental-antonio-vespucio-liberti"]["aliases"] == ["Estadio Monumental"]
     assert recs["person/mike-trout"]["qid"] == "Q1190991" and "person/babe-ruth" not in recs
     assert recs["person/mike-trout"]["weak"] == ["Mike Trout"]  # a bulk list's name needs its sport's context
@@ -109,6 +113,7 @@ def test_curated_layer_wins_and_generated_twins_merge(built, tmp_path):
     assert kb.entities["venue/emirates-stadium"].teams == ("team/arsenal-f-c",)  # the reference follows the merge
     southgate = kb.entities["person/gareth-southgate"]
     assert southgate.years == "2016-2024" and southgate.spells == (("team/england-national-football-team", 2018, 2022),)
+    assert southgate.player_too and not any(e.id.startswith("person/gareth-southgate-") for e in kb.entities.values())
     # a curated entity of the same name elsewhere is another entity: the generated one is qualified, never a twin
     mill = [e for e in kb.entities.values() if e.label == "VENUE" and "Field Mill" in (e.name, *e.weak)]
     assert sorted(e.name for e in mill) == ["Field Mill", "Field Mill (England)"]
@@ -124,6 +129,15 @@ def test_coaching_spells_from_curated_and_generated(built, tmp_path):
     assert rows[("person/aaron-glenn", "team/new-york-jets")][2:4] == (2025, None)
     assert rows[("person/gareth-southgate", "team/england-national-football-team")][2:6] == (
         2018, 2022, "Gareth Southgate", "England national football team")
+
+
+def test_a_person_is_one_entity_as_player_and_coach():
+    """A curated coach whom a source lists as a World Cup player is one entity (the context decides the label)."""
+    kb = default_kb()
+    lampard = kb.entities["person/frank-lampard"]
+    assert lampard.label == "COACH" and lampard.player_too and "fjelstul-worldcup" in lampard.source
+    people = [e for e in kb.entities.values() if e.label in ("PLAYER", "COACH")]
+    assert [e.id for e in people if e.id.endswith("-fjelstul-worldcup")] == []
 
 
 def test_lookup_says_why_and_stats_count():

@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from schemas.records import Article, FeedConfig, FeedEntry, FeedResult, FetchError, Mention, TaggedArticle
+from schemas.records import (
+    Article,
+    FeedConfig,
+    FeedEntry,
+    FeedResult,
+    FetchError,
+    Mention,
+    TaggedArticle,
+    local_id,
+)
 from tasks import load
 from tasks.extract import article_id_for, content_hash
 
@@ -102,6 +111,16 @@ def test_load_is_idempotent(db):
     assert statuses == [("done",)]
 
 
+def test_an_article_local_name_gets_a_mention_and_no_entity(db):
+    """A lone surname nobody explains (`local/<article>/<slug>`) is no warehouse entity."""
+    art = tagged(0, body="Arsenal beat Chelsea. Jones scored.")
+    jones = Mention(local_id("abc12345", "jones"), "Jones", "Jones", "PLAYER", 22, 27)
+    load.load_batch(db, "run1", [TaggedArticle(art.article, (*art.mentions, jones), art.tagger_version)], [],
+                    max_attempts=3)
+    assert count(db, "mentions") == 3 and count(db, "entities") == 2
+    assert load.query(db, "SELECT entity_id FROM mentions WHERE surface = 'Jones'")[1] == [("local/abc12345/jones",)]
+
+
 def test_changed_article_is_updated_not_duplicated(db):
     load.load_batch(db, "run1", [tagged(0)], [], max_attempts=3)
     res = load.load_batch(db, "run2", [tagged(0, body="Arsenal lost to Chelsea after all.")], [], max_attempts=3)
@@ -157,3 +176,52 @@ def test_runs_row(db):
     load.finish_run(db, "r1", "completed", {"feeds_ok": 2, "articles_new": 5, "mentions": 9})
     row = load.query(db, "SELECT status, feeds_ok, articles_new, mentions, finished_at IS NOT NULL FROM runs")[1]
     assert row == [("completed", 2, 5, 9, True)]
+
+
+def test_no_key_index_on_the_append_tables_and_still_no_duplicates(db):
+    """mentions and quotes have no primary key index (0035, 0036): the delete-then-insert keeps the key."""
+    keys = load.query(db, "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+                          "AND table_name IN ('mentions', 'quotes')")[1]
+    assert keys == []
+    load.load_batch(db, "run1", [tagged(0), tagged(1)], [], max_attempts=3)
+    load.load_batch(db, "run2", [tagged(0, body="Arsenal beat Chelsea again."), tagged(1)], [], max_attempts=3)
+    load.replace_tags(db, [tagged(0, body="Arsenal beat Chelsea again."), tagged(1)])
+    dupes = load.query(db, "SELECT count(*) FROM (SELECT article_id, start_char, end_char FROM mentions "
+                           "GROUP BY ALL HAVING count(*) > 1)")[1]
+    assert dupes == [(0,)] and count(db, "mentions") == 4
+
+
+def test_a_batchs_entity_counts_give_the_run_its_top_entities(db):
+    counts = load.load_batch(db, "run1", [tagged(0), tagged(1)], [], max_attempts=3)
+    assert counts.entities == {"team/arsenal-f-c": 2, "team/chelsea-f-c": 2}
+    again = load.load_batch(db, "run2", [tagged(0)], [], max_attempts=3)
+    assert not again.entities  # unchanged articles wrote nothing
+    top = load.top_entities(db, counts.entities, ["TEAM"])
+    assert top == [("Arsenal F.C.", "TEAM", 2), ("Chelsea F.C.", "TEAM", 2)]
+    assert load.top_entities(db, counts.entities, ["PLAYER"]) == []
+
+
+def test_held_connection_serves_every_step_and_leaves_the_changes_in_the_wal(db):
+    load.checkpoint(db)
+    with load.held(db) as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] in ("488.2 MiB", "512.0 MB")
+        load.load_batch(db, "run1", [tagged(0)], [], max_attempts=3)
+        assert load.query(db, "SELECT count(*) FROM articles")[1] == [(1,)]  # a cursor of the held connection
+    wal = db.with_name(db.name + ".wal")
+    assert wal.exists() and wal.stat().st_size > 0  # not checkpointed at close
+    assert count(db, "articles") == 1  # replayed by the next open
+
+
+def test_snapshot_copies_the_main_file_only_when_it_changed(db):
+    load.checkpoint(db)
+    snap = load.publish_snapshot(db)
+    first = snap.stat().st_ino
+    with load.held(db):
+        load.load_batch(db, "run1", [tagged(0)], [], max_attempts=3)
+        load.publish_snapshot(db)
+    assert snap.stat().st_ino == first  # the main file was not copied again: only the WAL
+    assert load.query(snap, "SELECT count(*) FROM articles")[1] == [(1,)]
+    load.checkpoint(db)  # the nightly checkpoint: now the main file changed
+    load.publish_snapshot(db)
+    assert snap.stat().st_ino != first and not snap.with_name(snap.name + ".wal").exists()
+    assert load.query(snap, "SELECT count(*) FROM articles")[1] == [(1,)]

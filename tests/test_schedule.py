@@ -50,6 +50,29 @@ def test_retag_replaces_stale_mentions_only(demo, settings_for):
 
 
 @pytest.mark.usefixtures("prefect_harness")
+def test_nightly_retag_goes_newest_first_in_chunks_within_its_budget(demo, settings_for):
+    _, feeds = demo
+    s = settings_for(feeds_file=feeds, retag_chunk=2, workers=1)
+    ingest(settings=s)
+    with load.transaction(s.db_path) as con:
+        con.execute("UPDATE articles SET tagger_version = 'r0-old'")
+    stale = load.query(s.db_path, "SELECT count(*) FROM articles")[1][0][0]
+    newest = load.query(s.db_path, "SELECT article_id FROM articles ORDER BY published_at DESC NULLS LAST, "
+                                   "article_id LIMIT 2")[1]
+    first = retag(settings=s.model_copy(update={"retag_budget": 0.001}))  # one chunk, then the budget is spent
+    assert (first["retagged"], first["left"]) == (2, stale - 2)
+    done = load.query(s.db_path, "SELECT article_id FROM articles WHERE tagger_version <> 'r0-old' "
+                                 "ORDER BY published_at DESC NULLS LAST, article_id")[1]
+    assert done == newest
+    out = CliRunner().invoke(app, ["status", "--db", str(s.db_path)])
+    assert f"{stale - 2} articles carry an older tagger version" in " ".join(out.output.split())
+    rest = retag(settings=s)  # resumes where the last night stopped
+    assert (rest["retagged"], rest["left"]) == (stale - 2, 0)
+    wal = s.db_path.with_name(s.db_path.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0  # the maintenance checkpointed
+
+
+@pytest.mark.usefixtures("prefect_harness")
 def test_status_shows_runs_and_feed_health(demo, settings_for):
     _, feeds = demo
     s = settings_for(feeds_file=feeds)
@@ -99,7 +122,12 @@ def test_prefect_yaml_entrypoints_exist():
         assert dep["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
         names.add(dep["name"])
     served = {d.name for d in build_deployments(get_settings())}
-    assert served == {"scheduled", "nightly"} and len(names) == 2 and not names & served  # never overwrite
+    assert served == {"scheduled", "nightly"} and not names & served  # never overwrite
+    assert names == {"scheduled-pool", "nightly-pool", "scheduled-pool-shard-1-of-2", "scheduled-pool-shard-2-of-2"}
+    shards = {dep["parameters"].get("shard") for dep in spec["deployments"] if "shard" in dep["name"]}
+    assert shards == {"1/2", "2/2"}  # the work-pool example of issue 18: one deployment per shard
+    sharded = {d.name: d.parameters.get("shard") for d in build_deployments(get_settings(shard="2/3"))}
+    assert sharded == {"scheduled-shard-2-of-3": "2/3", "nightly": None}  # `pressbox serve --shard 2/3`
     steps = [next(iter(step)) for step in spec["pull"]]
     assert "prefect.deployments.steps.git_clone" in steps  # the code comes to the worker's machine
     assert "$PWD" not in (ROOT / "prefect.yaml").read_text().split("deployments:")[0].split("pull:")[1]
@@ -111,10 +139,10 @@ def test_flow_parameters_are_what_a_run_varies():
     from flows.retag import retag_flow
     from pressbox.settings import get_settings
 
-    assert set(ingest_flow.parameters.properties) == {"feeds_file", "db_path"}
+    assert set(ingest_flow.parameters.properties) == {"feeds_file", "db_path", "shard"}
     assert set(retag_flow.parameters.properties) == {"db_path"}
     for dep in build_deployments(get_settings(allow_private_hosts="10.0.0.0/8")):
-        assert set(dep.parameters) <= {"feeds_file", "db_path"}
+        assert set(dep.parameters) <= {"feeds_file", "db_path", "shard"}
         schema = dep._parameter_openapi_schema.model_dump()  # what the deployment form shows
         assert set(schema["properties"]) == set(dep.parameters) and "allow_private_hosts" not in json.dumps(schema)
 

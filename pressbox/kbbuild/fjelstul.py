@@ -10,7 +10,9 @@ from pressbox.kbbuild.common import full_name, is_weak_name, read_text, record, 
 from pressbox.kbbuild.international import team_id
 
 SOURCE = "fjelstul-worldcup"
-RECENT_TOURNAMENT = 2014  # players of the last three men's and women's World Cups
+# players of the World Cups since 1998: the men and women of the news since the mid-2000s (the BBC's
+# 2004-05 line-ups name the 2002 and 2006 squads), as players then, as coaches and pundits now
+RECENT_TOURNAMENT = 1998
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -21,14 +23,22 @@ def build(root: Path, places: set[str]) -> list[dict]:
     """Recent World Cup players, every World Cup manager (with the teams they led), every stadium."""
     data = root / "data-csv"
     out = []
+    # squad membership: the men's national teams a player went to a World Cup with (the women's teams
+    # are not in the knowledge base yet); the tagger reads a line-up's surnames against it
+    squads: dict[str, set[str]] = {}
+    for row in _rows(data / "squads.csv") if (data / "squads.csv").is_file() else []:
+        if "Women" not in row["tournament_name"]:
+            squads.setdefault(row["player_id"], set()).add(team_id(row["team_name"]))
+    players: dict[str, dict] = {}  # by Wikipedia title
     for row in _rows(data / "players.csv"):
         years = [int(y) for y in row["list_tournaments"].replace(" ", "").split(",") if y.isdigit()]
         written = full_name(row["given_name"], row["family_name"])
         if not years or max(years) < RECENT_TOURNAMENT or len(written.split()) < 2:
             continue  # a mononym ("Abel") would match every use of the word
         title = wiki_title(row["player_wikipedia_link"]) or written
-        out.append(record("PLAYER", title, SOURCE, "person", sport="football",
-                          aliases=[written] if written != title else [], years=year_span(min(years), max(years))))
+        players[title] = record("PLAYER", title, SOURCE, "person", sport="football",
+                                aliases=[written] if written != title else [],
+                                teams=sorted(squads.get(row["player_id"], ())), years=year_span(min(years), max(years)))
     spells: dict[str, dict[str, list[int]]] = {}
     for row in _rows(data / "manager_appointments.csv"):
         year = int(row["tournament_id"].split("-")[-1])
@@ -42,10 +52,15 @@ def build(root: Path, places: set[str]) -> list[dict]:
         if len(written.split()) < 2 or not led:
             continue
         years = [y for ys in led.values() for y in ys]
-        out.append(record("COACH", title, SOURCE, "person", sport="football", country=row["country_name"],
-                          aliases=[written] if written != title else [],
-                          teams=sorted(team_id(t) for t in led), years=year_span(min(years), max(years)),
-                          spells=sorted([team_id(t), min(ys), max(ys)] for t, ys in led.items())))
+        coach = record("COACH", title, SOURCE, "person", sport="football", country=row["country_name"],
+                       aliases=[written] if written != title else [],
+                       teams=sorted(team_id(t) for t in led), years=year_span(min(years), max(years)),
+                       spells=sorted([team_id(t), min(ys), max(ys)] for t, ys in led.items()))
+        player = players.pop(title, None)
+        if player is not None:  # one man who played at a World Cup and managed at one: one entity
+            coach.update(player_too=True, aliases=sorted({*coach["aliases"], *player["aliases"]}))
+        out.append(coach)
+    out += players.values()
     for row in _rows(data / "stadiums.csv"):
         title = wiki_title(row["stadium_wikipedia_link"]) or row["stadium_name"]
         names = [n for n in dict.fromkeys([row["stadium_name"]]) if n != title]

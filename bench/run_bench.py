@@ -10,9 +10,11 @@ reports:
 2. e2e: `pressbox run` over the same feeds into a fresh warehouse (Prefect start-up reported apart);
 3. the no-change re-run: wall time, HTTP requests, feed bytes parsed;
 4. peak RSS of the e2e run, and RSS growth over 5 runs in one long-lived process;
-5. bulk load throughput of mention rows.
+5. bulk load throughput of mention rows;
+6. executors: e2e with PRESSBOX_EXECUTOR=dask (LocalCluster, 2 workers) against the local pool
+   (2 workers), alternating, a few rounds (`--executors-only` runs just this; `--rounds`).
 
-Prints a table and one JSON line. Figures, not pass/fail. Usage: run_bench.py [--n 1000]
+Prints a table and one JSON line. Figures, not pass/fail. Usage: run_bench.py [--n 1000] [--executors-only]
 """
 
 from __future__ import annotations
@@ -238,10 +240,40 @@ def load_throughput(tmp: Path, rows: int = 200_000) -> float:
     return rows / (time.perf_counter() - t0)
 
 
+def executors(site: LocalSite, n: int, tmp: Path, env: dict[str, str], rounds: int, workers: int = 2) -> dict:
+    """e2e `pressbox run` with PRESSBOX_EXECUTOR=dask (a LocalCluster of `workers` processes, started
+    by the run) against the local pool of as many workers, alternating, `rounds` times each; fresh
+    warehouse each run. Returns the medians and dask/local (Prefect's start-up taken off both)."""
+    import statistics
+
+    (tmp / "feeds-exec.toml").write_text(feeds_toml(site, n))
+    walls: dict[str, list[float]] = {"local": [], "dask": []}
+    for r in range(rounds):
+        for name in ("local", "dask") if r % 2 == 0 else ("dask", "local"):
+            db = tmp / f"exec-{name}-{r}.duckdb"
+            run_env = dict(env, PRESSBOX_EXECUTOR=name, PRESSBOX_WORKERS=str(workers),
+                           PRESSBOX_PARALLEL_MIN_ARTICLES="1", PRESSBOX_PUBLISH_SNAPSHOT="false")
+            wall, _, _ = run_cli(["run", "--feeds", str(tmp / "feeds-exec.toml"), "--db", str(db)], run_env)
+            walls[name].append(wall)
+            print(f"executors round {r + 1}: {name} {wall:.1f}s", flush=True)
+    startup = prefect_startup(env)
+    med = {k: statistics.median(v) for k, v in walls.items()}
+    return {"executors_n": n, "executors_workers": workers, "executors_rounds": rounds,
+            "local_e2e_s": round(med["local"], 2), "dask_e2e_s": round(med["dask"], 2),
+            "executors_prefect_startup_s": round(startup, 2),
+            "dask_over_local": round((med["dask"] - startup) / (med["local"] - startup), 3),
+            "dask_over_local_wall": round(med["dask"] / med["local"], 3),
+            "local_runs_s": [round(w, 1) for w in walls["local"]], "dask_runs_s": [round(w, 1) for w in walls["dask"]]}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="article pages to serve (default 1000)")
     ap.add_argument("--skip-long", action="store_true", help="skip the 5-runs-in-one-process memory check")
+    ap.add_argument("--executors-only", action="store_true",
+                    help="only compare the dask executor (2 workers) with the local pool, e2e")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the executors comparison (default 3)")
+    ap.add_argument("--skip-executors", action="store_true", help="skip the executors comparison")
     a = ap.parse_args()
     from pressbox.settings import get_settings
 
@@ -253,7 +285,17 @@ def main() -> int:
     env = dict(os.environ, PREFECT_HOME=str(tmp / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                DO_NOT_TRACK="1", PREFECT_LOGGING_LEVEL="WARNING", PRESSBOX_ALLOW_PRIVATE_HOSTS="127.0.0.1",
                PRESSBOX_PER_HOST_INTERVAL="0", PRESSBOX_PER_HOST_CONCURRENCY="8", PRESSBOX_RESPECT_ROBOTS="true")
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")  # a busy machine starts it slowly
     print(f"serving {a.n} pages on {site.base_url}; work dir {tmp}", flush=True)
+    if a.executors_only:
+        prefect_startup(env)  # the first start migrates PREFECT_HOME: not in any run's time
+        results = executors(site, a.n, tmp, env, a.rounds)
+        site.stop()
+        print()
+        for k, v in results.items():
+            print(f"{k:<28} {v!s:>12}   {'<= 1.10 (issue 18, N=875)' if k == 'dask_over_local' else ''}")
+        print(json.dumps(results))
+        return 0
 
     raw = raw_costs(pages, model, tmp)
     print(f"raw: extract {raw['extract_s']:.1f}s, tag {raw['tag_s']:.1f}s, load {raw['load_s']:.1f}s", flush=True)
@@ -276,6 +318,7 @@ def main() -> int:
     print(f"re-run: {rerun:.1f}s, {rerun_requests} requests ({rerun_pages} article pages); {counts}", flush=True)
     long = {} if a.skip_long else long_lived(site, min(a.n, 300), tmp, env)
     rate = load_throughput(tmp)
+    execs = {} if a.skip_executors else executors(site, min(a.n, 875), tmp, env, a.rounds)
     site.stop()
 
     e2e_net = e2e - startup
@@ -290,7 +333,7 @@ def main() -> int:
         "rerun_s": round(rerun, 2), "rerun_requests": rerun_requests, "rerun_article_pages": rerun_pages,
         "rerun_minus_startup_s": round(rerun - startup, 2), "peak_rss_mib": round(peak[0]),
         "peak_pss_mib": round(peak[1]),
-        **{k: round(v, 1) for k, v in long.items()}, "load_mention_rows_per_s": round(rate),
+        **{k: round(v, 1) for k, v in long.items()}, "load_mention_rows_per_s": round(rate), **execs,
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
     }
@@ -299,7 +342,7 @@ def main() -> int:
     targets = {"e2e_over_raw": "<= 0.65",
                "extract_over_trafilatura": "<= 1.5", "rerun_article_pages": "0", "rerun_minus_startup_s": "<= 1 s",
                "peak_pss_mib": "<= 1536 at N=2000 (all processes)", "rss_growth_mib": "< 100",
-               "load_mention_rows_per_s": ">= 20000"}
+               "load_mention_rows_per_s": ">= 20000", "dask_over_local": "<= 1.10 (N=875, 2 workers)"}
     for k, v in results.items():
         print(f"{k:<28} {v!s:>12}   {targets.get(k, '')}")
     print(json.dumps(results))

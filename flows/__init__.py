@@ -14,12 +14,13 @@ from pressbox.settings import Settings, get_settings
 from tasks import load
 
 
-def hold_warehouse(stack: contextlib.ExitStack, db: load.Target, wait: float, scope: str = "") -> State | None:
-    """Take the warehouse's run lock for the rest of `stack`, or return the Cancelled state of a run
-    that must be skipped because another run holds it (skipped, never failed). On a lake the lock is
-    per `scope` (load.run_lock)."""
+def hold_warehouse(stack: contextlib.ExitStack, db: load.Target, wait: float, shard: str | None = None,
+                   scope: str = "") -> State | None:
+    """Take the warehouse's run lock (a shard's own, for a sharded run) for the rest of `stack`, or
+    return the Cancelled state of a run that must be skipped because another run holds it (skipped,
+    never failed). On a lake the lock is per shard and `scope` (load.run_lock)."""
     try:
-        stack.enter_context(load.run_lock(db, wait=wait, scope=scope))
+        stack.enter_context(load.run_lock(db, wait=wait, shard=shard, scope=scope))
     except load.WarehouseBusy as exc:
         get_run_logger().warning("skipped: %s", exc)
         return Cancelled(message=f"skipped: {exc}")

@@ -21,13 +21,15 @@ from flows import final_state, hold_warehouse, outcome, quiet_third_party_logger
 from pressbox import progress
 from pressbox.settings import Settings
 from schemas.records import FeedConfig, FeedEntry, FeedResult, FeedState, FetchError, TaggedArticle
-from tasks import lake, load
+from tasks import executor, lake, load
 from tasks.feeds import load_feeds_file, parse_feed
 from tasks.fetch import Fetcher, FetchFailure
 from tasks.kb import tagger_version
+from tasks.shard import parse_shard, shard_feeds
 from tasks.stories import story_params
 
 if TYPE_CHECKING:
+    from tasks.executor import DaskExecutor
     from tasks.pool import WorkerPool
 
 COUNT_KEYS = ("feeds_ok", "feeds_failed", "feeds_not_modified", "entries_new", "articles_new", "articles_updated",
@@ -100,11 +102,12 @@ def fetch_pages(entries: list[FeedEntry], fetcher: Fetcher) -> list:
 
 @task(name="extract-tag-batch", cache_policy=NO_CACHE)
 def extract_tag_batch(
-    entries: list[FeedEntry], responses: list, settings: Settings, pool: WorkerPool | None
+    entries: list[FeedEntry], responses: list, settings: Settings, pool: WorkerPool | DaskExecutor | None
 ) -> tuple[list[TaggedArticle], list[tuple[FeedEntry, FetchError]]]:
-    """Extract and tag a batch in the run's worker pool (never retried: a parse fails the same way
-    twice). One page's failure, even its worker's death, is its own. Without a pool (a caller that
-    brings its own processes) the batch runs here, where a crash of the process is not isolated."""
+    """Extract and tag a batch in the run's executor: a worker process of its pool, or a Dask
+    cluster (tasks/executor.py); never retried: a parse fails the same way twice. One page's failure,
+    even its worker's death, is its own. Without an executor (a caller that brings its own processes)
+    the batch runs here, where a crash of the process is not isolated."""
     if pool is None:
         from tasks.enrich import extract_and_tag  # spaCy and trafilatura: never imported by the flow's own runs
 
@@ -143,16 +146,17 @@ def _batches(items: list, size: int, workers: int):
 
 
 def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: Settings | None = None,
-           return_state: bool = False) -> dict | State:
+           return_state: bool = False, shard: str | None = None) -> dict | State:
     """Run the ingest flow from Python with a whole Settings object; returns the run summary (its
     `status` says completed, partial or failed), or the final Prefect state with `return_state`.
 
     A skipped run (another run holds the warehouse) raises CancelledRun; a crash raises.
     """
-    if settings is not None:  # the run's parameters (shown by Prefect) name its feeds and warehouse
+    if settings is not None:  # the run's parameters (shown by Prefect) name its feeds, warehouse and shard
         feeds_file, db_path = feeds_file or str(settings.feeds_file), db_path or str(settings.db_path)
+        shard = shard or settings.shard or None
     with using_settings(settings):
-        state = ingest_flow(feeds_file=feeds_file, db_path=db_path, return_state=True)
+        state = ingest_flow(feeds_file=feeds_file, db_path=db_path, shard=shard, return_state=True)
     if return_state:
         return state
     if state.is_cancelled():
@@ -164,29 +168,35 @@ def ingest(feeds_file: str | None = None, db_path: str | None = None, settings: 
 
 
 @flow(name="pressbox-ingest", log_prints=True)
-def ingest_flow(feeds_file: str | None = None, db_path: str | None = None) -> State:
-    """One ingest run over every configured feed; ends Completed, Completed named Partial, or Failed,
-    each carrying the run summary.
+def ingest_flow(feeds_file: str | None = None, db_path: str | None = None, shard: str | None = None) -> State:
+    """One ingest run over every configured feed (or, with `shard` "I/N", over the feeds of shard I
+    of N: tasks/shard.py); ends Completed, Completed named Partial, or Failed, each carrying the run
+    summary.
 
     When another run holds the warehouse, the run is skipped: its state is Cancelled with the
     reason, never Failed.
     """
-    settings = run_settings(feeds_file=feeds_file, db_path=db_path)
+    settings = run_settings(feeds_file=feeds_file, db_path=db_path, shard=shard)
     quiet_third_party_loggers()
     from tasks.pool import start_fork_server
 
     start_fork_server()  # workers' imports, in the background while feeds are fetched (no-op if running)
     log = get_run_logger()
     db = lake.target(settings)  # a DuckDB file or a DuckLake (PRESSBOX_WAREHOUSE)
-    feeds = load_feeds_file(Path(settings.feeds_file))
+    shard = parse_shard(settings.shard)
+    feeds = shard_feeds(load_feeds_file(Path(settings.feeds_file)), shard)
+    if shard:
+        log.info("shard %s: %d feed(s)", shard.spec, len(feeds))
     version = tagger_version(settings.spacy_model)
     summary = RunSummary(run_id=uuid.uuid4().hex)
     with contextlib.ExitStack() as stack:
-        if skipped := hold_warehouse(stack, db, settings.run_lock_wait, scope=str(Path(settings.feeds_file).resolve())):
+        if skipped := hold_warehouse(stack, db, settings.run_lock_wait, shard=settings.shard,
+                                     scope=str(Path(settings.feeds_file).resolve())):
             return skipped
         stack.enter_context(load.held(db, wait=settings.load_wait))  # one connection for the run
+        stack.enter_context(executor.warm(settings))  # a Dask LocalCluster starts while feeds are fetched
         states = prepare_warehouse(db, feeds)
-        load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version)
+        load.start_run(db, summary.run_id, str(flow_run.id or ""), pressbox.__version__, version, settings.shard)
         try:
             _run(settings, db, feeds, states, summary, log)
             summary.status = outcome(len(feeds), summary.counts)
@@ -264,19 +274,16 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
             log.info("loaded batches staged by an earlier run: %d new, %d updated", staged.new, staged.updated)
         _tally(summary, staged)
         todo = load.pending_entries(db, [f.feed_id for f in feeds], settings.max_attempts)
-        # every run extracts and tags in worker processes (a crash costs only its page); a small run in one
+        # every run extracts and tags away from this process (a crash costs only its page): in a worker
+        # pool (one process for a small run) or on a Dask cluster
         workers = max(1, settings.workers if len(todo) >= settings.parallel_min_articles else 1)
-        log.info("%d article pages to fetch in batches of %d, extracted and tagged by %d worker process(es)",
-                 len(todo), settings.batch_size, workers)
         report.articles(len(todo))
         done = 0
-        # A pipeline: while one batch is extracted and tagged in a worker process, the next is
-        # fetched; loads stay in this process, one transaction per batch, in order.
-        from tasks.pool import make_pool
-
-        pool_cm = (make_pool(workers, settings.spacy_model, settings.worker_memory_mb, settings.page_seconds,
-                             settings.max_body_chars) if todo else contextlib.nullcontext())
-        with pool_cm as pool:
+        # A pipeline: while one batch is extracted and tagged, the next is fetched; loads stay in this
+        # process, one transaction per batch, in order.
+        with executor.make_executor(settings, workers, pages=len(todo)) as pool:
+            log.info("%d article pages to fetch in batches of %d%s", len(todo), settings.batch_size,
+                     executor.describe(settings, pool))
             in_flight: deque = deque()
             batches = enumerate(_batches(todo, settings.batch_size, workers))
             while True:
@@ -290,7 +297,7 @@ def _run(settings: Settings, db: Path, feeds: list[FeedConfig], states: dict[str
                         break
                     fetched = fetch_pages.submit(batch, fetcher)
                     in_flight.append((seq, batch, extract_tag_batch.submit(batch, fetched, settings, pool)))
-                    if len(in_flight) > workers:
+                    if len(in_flight) > getattr(pool, "slots", workers):  # a Dask cluster's cores
                         break
                 if not in_flight:
                     break

@@ -62,6 +62,7 @@ def retag_flow(db_path: str | None = None) -> dict | State:
     with contextlib.ExitStack() as stack:  # the first chunk's lock: a run already on it skips the night
         if skipped := hold_warehouse(stack, db, settings.run_lock_wait):
             return skipped
+        stack.enter_context(load.held(db))
         left = load.count_stale(db, version)
     log.info("%d articles tagged by another tagger version than %s", left, version)
     pool_cm = contextlib.nullcontext()
@@ -71,7 +72,7 @@ def retag_flow(db_path: str | None = None) -> dict | State:
         pool_cm = make_pool(settings.workers, settings.spacy_model, settings.worker_memory_mb)
     with pool_cm as pool:
         while left:  # at least one chunk a night, however small the budget
-            with load.run_lock(db, wait=CHUNK_LOCK_WAIT):
+            with load.run_lock(db, wait=CHUNK_LOCK_WAIT), load.held(db):  # held: no checkpoint at close
                 articles = load.stored_articles(db, load.stale_article_ids(db, version, settings.retag_chunk))
             if not articles:
                 break

@@ -38,6 +38,8 @@ DbOpt = Annotated[Path | None, typer.Option(
 def _db(db: Path | None) -> dict[str, object]:
     """Settings overrides for --db: a file named on the command line beats a warehouse setting (a lake)."""
     return {"db_path": db, "warehouse": str(db) if db else None}
+ShardOpt = Annotated[str | None, typer.Option(
+    "--shard", help="I/N: take only the feeds in shard I of N (stable hash of the feed URL; README \"Scaling out\").")]
 
 # `pressbox run` exit codes (README "Exit codes"): cron and scripts read the outcome from these.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED, EXIT_PARTIAL = 0, 1, 2, 3, 4
@@ -142,14 +144,14 @@ def _print_summary(summary: dict) -> None:
 
 
 @app.command()
-def run(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
+def run(feeds: FeedsOpt = None, db: DbOpt = None, shard: ShardOpt = None) -> None:
     """Run one ingest flow now and print a summary. Exit code: 0 completed, 4 partial (some feeds
     failed or batches were staged), 1 failed, 3 skipped (another run holds the warehouse), 2 usage.
 
-    Example: pressbox run --feeds feeds.toml --db warehouse/pressbox.duckdb
+    Example: pressbox run --feeds feeds.toml --db warehouse/pressbox.duckdb  (or --shard 1/4 on one of four machines)
     """
     _prefect_env()
-    settings = _settings(feeds_file=feeds, **_db(db))
+    settings = _settings(feeds_file=feeds, **_db(db), shard=shard)
     _check_feeds(settings)
     from tasks.pool import start_fork_server
 
@@ -532,6 +534,7 @@ def serve(
     db: DbOpt = None,
     ingest_cron: Annotated[str | None, typer.Option(help="Cron of the ingest deployment.")] = None,
     maintenance_cron: Annotated[str | None, typer.Option(help="Cron of the nightly retag deployment.")] = None,
+    shard: ShardOpt = None,
 ) -> None:
     """Serve the scheduled deployments (ingest every 15 minutes, retag nightly) until stopped.
 
@@ -540,7 +543,8 @@ def serve(
     Example: pressbox serve --ingest-cron "*/15 * * * *"
     """
     _prefect_env()
-    settings = _settings(feeds_file=feeds, **_db(db), ingest_cron=ingest_cron, maintenance_cron=maintenance_cron)
+    settings = _settings(feeds_file=feeds, **_db(db), ingest_cron=ingest_cron, maintenance_cron=maintenance_cron,
+                         shard=shard)
     _check_feeds(settings)
     from pressbox.prefect_server import stop_on_sigterm
 

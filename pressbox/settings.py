@@ -6,6 +6,7 @@ import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -63,6 +64,16 @@ class Settings(BaseSettings):
     parallel_min_articles: int = Field(
         200, description="Articles a run must have to use `workers` processes (smaller runs use one: each takes "
         "seconds to start)."
+    )
+    # -- scale-out (README "Scaling out"): where extract+tag batches run, which feeds a run takes
+    executor: Literal["local", "dask"] = Field(
+        "local", description="Where extract+tag batches run: `local` (this machine's worker pool) or `dask`."
+    )
+    dask_address: str = Field(
+        "", description="Dask scheduler to join (tcp://host:8786); empty = a LocalCluster of `workers` processes."
+    )
+    shard: str = Field(
+        "", description="`I/N`: this run takes only the feeds whose stable hash falls in shard I of N (empty = all)."
     )
     max_attempts: int = Field(3, description="Runs that may try one article page before it is given up.")
     load_wait: float = Field(
@@ -140,6 +151,13 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Arguments beat the environment, which beats pressbox.toml, which beats the defaults."""
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("shard")
+    @classmethod
+    def _shard_spelling(cls, value: str) -> str:
+        from tasks.shard import parse_shard
+
+        return parse_shard(value).spec if value.strip() else ""
 
     @cached_property
     def private_allowlist(self) -> PrivateAllowlist:

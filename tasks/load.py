@@ -191,29 +191,53 @@ def transact(db_path: Target, body: Callable[[duckdb.DuckDBPyConnection], T], wa
 
 
 @contextlib.contextmanager
-def run_lock(db_path: Target, wait: float = 0.0, scope: str = "") -> Iterator[None]:
+def run_lock(db_path: Target, wait: float = 0.0, shard: str | None = None, scope: str = "") -> Iterator[None]:
     """Hold `<db>.lock` for a whole run, so two ingests never interleave on one warehouse.
 
-    A lake takes many writers: its lock (on this machine) is per `scope` (the run's feeds), so two
-    runs over other feeds load at once while one feeds file is never run twice at once."""
+    A sharded run (`shard` = "I/N", tasks/shard.py) holds `<db>.lock` shared and its own
+    `<db>.shard-I-of-N.lock` exclusively: runs of different shards go on at once, two runs of one
+    shard never do, and an unsharded run (or a retag) still excludes them all.
+
+    A lake takes many writers: its lock (among this machine's files for it) is per shard and
+    `scope` (the run's feeds file), so runs over other feeds or shards load at once, and one feeds
+    file's shard never runs twice at once.
+    """
     if lake.is_lake(db_path):
-        path = db_path.local / f"run-{hashlib.sha1(scope.encode()).hexdigest()[:12]}.lock"
-    else:
-        path = Path(f"{Path(db_path).resolve()}.lock")  # resolved: a symlinked --db shares the lock
-    path.parent.mkdir(parents=True, exist_ok=True)
+        key = hashlib.sha1(f"{scope}|{shard or ''}".encode()).hexdigest()[:12]
+        db_path.local.mkdir(parents=True, exist_ok=True)
+        with _flock(db_path.local / f"run-{key}.lock", wait):
+            yield
+        return
+    base = Path(db_path).resolve()  # resolved: a symlinked --db shares the lock
+    base.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        if shard:
+            from tasks.shard import parse_shard
+
+            slug = parse_shard(shard).slug
+            stack.enter_context(_flock(Path(f"{base}.lock"), wait, shared=True))
+            stack.enter_context(_flock(Path(f"{base}.{slug}.lock"), wait))
+        else:
+            stack.enter_context(_flock(Path(f"{base}.lock"), wait))
+        yield
+
+
+@contextlib.contextmanager
+def _flock(path: Path, wait: float, shared: bool = False) -> Iterator[None]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait
     try:
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise WarehouseBusy(f"another pressbox run holds {path}; try again when it finishes") from None
                 time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)  # closing releases the flock
@@ -344,20 +368,25 @@ def _same_spells(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> bool:
 
 
 # -- runs ----------------------------------------------------------------------------------------
-def start_run(db_path: Path, run_id: str, flow_run_id: str | None, pressbox_version: str, tagger_version: str) -> None:
-    """Insert the run's row (status running); a row left `running` by a killed run becomes `crashed`.
+def start_run(db_path: Target, run_id: str, flow_run_id: str | None, pressbox_version: str, tagger_version: str,
+              shard: str | None = None) -> None:
+    """Insert the run's row (status running); a row of the same shard left `running` by a killed run
+    becomes `crashed` (an unsharded run holds the whole warehouse: any such row).
 
-    Called under the run lock, so no other run can be active; on a lake other runs may be (other
-    feeds, other machines), so only a row left running for over a day is taken as crashed there.
+    Called under the run lock, so no other run of the shard can be active; on a lake other runs may
+    be (other feeds, other machines), so only a row left running for over a day is taken as crashed there.
     """
+    shard = shard or None
+
     def body(con: duckdb.DuckDBPyConnection) -> None:
         now = datetime.now(UTC)
         stale = now - timedelta(days=1) if lake.is_lake(db_path) else now
-        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running' AND started_at <= ?", [stale])
+        con.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running' AND (? IS NULL OR shard = ?) "
+                    "AND started_at <= ?", [shard, shard, stale])
         con.execute(
-            """INSERT INTO runs (run_id, flow_run_id, started_at, status, pressbox_version, tagger_version)
-               VALUES (?, ?, ?, 'running', ?, ?)""",
-            [run_id, flow_run_id, now, pressbox_version, tagger_version],
+            """INSERT INTO runs (run_id, flow_run_id, started_at, status, pressbox_version, tagger_version, shard)
+               VALUES (?, ?, ?, 'running', ?, ?, ?)""",
+            [run_id, flow_run_id, now, pressbox_version, tagger_version, shard],
         )
 
     transact(db_path, body)

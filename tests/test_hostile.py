@@ -243,7 +243,7 @@ def test_a_second_run_at_once_exits_with_a_clear_message(site, settings_for, tmp
             from tasks import load
             with load.run_lock({str(db)!r}):
                 print("locked", flush=True)
-                time.sleep(120)
+                time.sleep(1800)  # until the test kills it (a run on a busy machine may take minutes to start)
         """)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"

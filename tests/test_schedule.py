@@ -122,7 +122,12 @@ def test_prefect_yaml_entrypoints_exist():
         assert dep["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
         names.add(dep["name"])
     served = {d.name for d in build_deployments(get_settings())}
-    assert served == {"scheduled", "nightly"} and len(names) == 2 and not names & served  # never overwrite
+    assert served == {"scheduled", "nightly"} and not names & served  # never overwrite
+    assert names == {"scheduled-pool", "nightly-pool", "scheduled-pool-shard-1-of-2", "scheduled-pool-shard-2-of-2"}
+    shards = {dep["parameters"].get("shard") for dep in spec["deployments"] if "shard" in dep["name"]}
+    assert shards == {"1/2", "2/2"}  # the work-pool example of issue 18: one deployment per shard
+    sharded = {d.name: d.parameters.get("shard") for d in build_deployments(get_settings(shard="2/3"))}
+    assert sharded == {"scheduled-shard-2-of-3": "2/3", "nightly": None}  # `pressbox serve --shard 2/3`
     steps = [next(iter(step)) for step in spec["pull"]]
     assert "prefect.deployments.steps.git_clone" in steps  # the code comes to the worker's machine
     assert "$PWD" not in (ROOT / "prefect.yaml").read_text().split("deployments:")[0].split("pull:")[1]
@@ -134,10 +139,10 @@ def test_flow_parameters_are_what_a_run_varies():
     from flows.retag import retag_flow
     from pressbox.settings import get_settings
 
-    assert set(ingest_flow.parameters.properties) == {"feeds_file", "db_path"}
+    assert set(ingest_flow.parameters.properties) == {"feeds_file", "db_path", "shard"}
     assert set(retag_flow.parameters.properties) == {"db_path"}
     for dep in build_deployments(get_settings(allow_private_hosts="10.0.0.0/8")):
-        assert set(dep.parameters) <= {"feeds_file", "db_path"}
+        assert set(dep.parameters) <= {"feeds_file", "db_path", "shard"}
         schema = dep._parameter_openapi_schema.model_dump()  # what the deployment form shows
         assert set(schema["properties"]) == set(dep.parameters) and "allow_private_hosts" not in json.dumps(schema)
 

@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/*.lock
+	rm -rf $(VENV) .pytest_cache warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/*.lock warehouse/*.duckdb.search warehouse/*.source
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py --n 1000

@@ -153,10 +153,12 @@ def run(feeds: FeedsOpt = None, db: DbOpt = None, shard: ShardOpt = None) -> Non
     _prefect_env()
     settings = _settings(feeds_file=feeds, **_db(db), shard=shard)
     _check_feeds(settings)
+    from tasks import executor
     from tasks.pool import start_fork_server
 
     start_fork_server()  # workers' imports overlap Prefect's start-up (tasks/pool.py)
-    with _prefect(settings):
+    # with PRESSBOX_EXECUTOR=dask, the run's LocalCluster starts and loads the model meanwhile too
+    with executor.warm(settings), _prefect(settings):
         from flows.ingest import ingest
 
         with _reporter():

@@ -77,8 +77,10 @@ class DaskExecutor:
             client = runner.client  # connect now, in this thread (batches submit from several threads)
             # every worker, and any that joins or restarts later, loads the tagger once; this waits for it
             client.register_plugin(TaggerPreload(self.model), name=PLUGIN_NAME)
-            # batches in flight at once: one per worker thread of the cluster (more machines, more batches)
-            self.slots = max(1, sum(client.nthreads().values()))
+            # batches in flight at once: two per worker thread of the cluster (more machines, more
+            # batches), so a worker that finishes one finds the next already queued on the scheduler
+            # instead of waiting for the flow to take a result, load it and submit again
+            self.slots = 2 * max(1, sum(client.nthreads().values()))
         except BaseException:
             self._stack.close()
             raise
@@ -158,7 +160,12 @@ def local_cluster(settings: Settings) -> Iterator[Any]:
     start_fork_server()
     memory = f"{settings.worker_memory_mb + BASE_WORKER_MIB}MiB" if settings.worker_memory_mb > 0 else "auto"
     config = {"distributed.worker.multiprocessing-method": "forkserver",
-              "distributed.scheduler.allowed-failures": 0}
+              "distributed.scheduler.allowed-failures": 0,
+              # Dask's own sampling profiler reads each worker thread's stack every 10 ms: a few per
+              # cent of the tagging CPU, for a dashboard nobody reads here
+              "distributed.worker.profile.enabled": False,
+              "distributed.admin.system-monitor.interval": "2s",
+              "distributed.admin.tick.interval": "200ms"}
     with dask.config.set(config):
         cluster = LocalCluster(n_workers=max(1, settings.workers), threads_per_worker=1, processes=True,
                                memory_limit=memory, dashboard_address=None, host="127.0.0.1",
@@ -179,14 +186,29 @@ class _Warm:
 
     def _start(self, settings: Settings) -> None:
         try:
-            self.future.set_result(self._stack.enter_context(local_cluster(settings)))
+            cluster = self._stack.enter_context(local_cluster(settings))
+            preload(cluster, settings.spacy_model)
+            self.future.set_result(cluster)
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the cluster
             self.future.set_exception(exc)
+
 
     def close(self) -> None:
         with contextlib.suppress(BaseException):
             self.future.exception()  # wait for the start to end either way, then stop what it made
         self._stack.close()
+
+
+def preload(cluster: Any, model: str) -> None:
+    """Have every worker of `cluster` load the tagger now (the `TaggerPreload` plugin; returns when
+    they have). Called while the run fetches its feeds, so the first batch finds the model loaded;
+    the executor registers the same plugin again (a no-op then: the tagger is cached per process)."""
+    from distributed import Client
+
+    from tasks.dask_worker import PLUGIN_NAME, TaggerPreload
+
+    with Client(cluster, set_as_default=False) as client:
+        client.register_plugin(TaggerPreload(model), name=PLUGIN_NAME)
 
 
 _WARM: _Warm | None = None
@@ -195,7 +217,9 @@ _WARM: _Warm | None = None
 @contextlib.contextmanager
 def warm(settings: Settings) -> Iterator[None]:
     """For the length of a flow run: start the run's LocalCluster now, in the background, so its
-    workers are up by the time the first batch is fetched (a no-op for `local` or a Dask address)."""
+    workers are up and have loaded the model by the time the first batch is fetched (a no-op for
+    `local`, a Dask address, or inside a `warm` already entered: `pressbox run` enters it before
+    Prefect's start-up, the flow again for deployments)."""
     global _WARM
     if settings.executor != "dask" or settings.dask_address or _WARM is not None:
         yield

@@ -91,3 +91,49 @@ def test_a_page_that_kills_its_dask_worker_costs_only_itself(site, settings_for,
     assert result["status"] == "completed" and result["counts"]["articles_new"] == len(good)
     errors = load.query(settings.db_path, "SELECT url, stage, error_type FROM fetch_errors")[1]
     assert errors == [(b + "/crash", "extract", "worker_crashed")]
+
+
+def test_cli_run_on_dask_starts_one_cluster_before_prefect_and_the_flow_uses_it(site, tmp_path, monkeypatch):
+    """`pressbox run` starts the run's LocalCluster (and its workers' model) while Prefect starts;
+    the flow then finds it instead of starting a second one."""
+    import contextlib
+
+    from typer.testing import CliRunner
+
+    from pressbox import cli
+    from pressbox.cli import app
+    from tasks import executor
+
+    started, order = [], []
+    real_cluster, real_warm, real_prefect = executor.local_cluster, executor.warm, cli._prefect
+
+    @contextlib.contextmanager
+    def counted(settings):  # noqa: ANN001, ANN202
+        started.append(settings.workers)
+        with real_cluster(settings) as cluster:
+            yield cluster
+
+    def warm(settings):  # noqa: ANN001, ANN202
+        order.append("warm" if executor._WARM is None else "warm again")
+        return real_warm(settings)
+
+    def prefect(settings):  # noqa: ANN001, ANN202
+        order.append("prefect")
+        return real_prefect(settings)
+
+    monkeypatch.setattr(executor, "local_cluster", counted)
+    monkeypatch.setattr(executor, "warm", warm)
+    monkeypatch.setattr(cli, "_prefect", prefect)
+    for path, route in sample_site.routes().items():
+        site.add(path, route)
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(sample_site.feeds_toml(site.base_url))
+    for name, value in {"PRESSBOX_EXECUTOR": "dask", "PRESSBOX_WORKERS": "1",
+                        "PRESSBOX_ALLOW_PRIVATE_HOSTS": "127.0.0.1", "PRESSBOX_PER_HOST_INTERVAL": "0"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["run", "--feeds", str(feeds), "--db", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 0, result.output
+    assert f"articles new {len(sample_site.MATCHES)}" in result.output
+    assert order == ["warm", "prefect", "warm again"]  # the cluster starts before Prefect; the flow finds it
+    assert started == [1]  # one cluster, of the run's one worker
+    assert executor._WARM is None  # and it is gone with the run

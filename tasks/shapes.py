@@ -63,6 +63,7 @@ class Found(NamedTuple):
     end: int
     label: str
     shape: str
+    group: int = -1  # a line-up item's list (its index among the text's lists); -1 for other shapes
 
 
 def _name(text: str, start: int, end: int, label: str, shape: str) -> Found | None:
@@ -99,11 +100,11 @@ def _paren(text: str, start: int, end: int) -> list[Found]:
 def find_shapes(text: str) -> list[Found]:
     """Every name the shapes of sports writing label in a text, in text order."""
     found: list[Found] = []
-    for m in LINEUP.finditer(text):
+    for n, m in enumerate(LINEUP.finditer(text)):
         group = "few" if m.group("few") else "many"
         for item in ITEM_RE.finditer(text, m.start(group), m.end(group)):
             name = _name(text, item.start("name"), item.end("name"), "PLAYER", "lineup")
-            found += [name] if name else []
+            found += [name._replace(group=n)] if name else []
             if item.group("paren"):
                 found += _paren(text, item.start("paren"), item.end("paren"))
     for regex, label, shape in ((SCORER, "PLAYER", "scorer"), (STATLINE, "PLAYER", "stat"),

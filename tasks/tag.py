@@ -83,14 +83,15 @@ SPORT_WORDS = {
 SPORT_OF_WORD = {
     **dict.fromkeys(["wicket", "wickets", "innings", "overs", "batsman", "bowler", "lbw", "odi", "wicket-keeper",
                      "all-rounder", "stumps", "spinner"], "cricket"),
-    **dict.fromkeys(["fly-half", "scrum-half", "scrum", "lineout", "line-out", "flanker", "prop", "hooker",
-                     "conversion", "try-scorer"], "rugby union"),
+    **dict.fromkeys(["fly-half", "scrum-half", "scrum", "scrums", "lineout", "lineouts", "line-out", "line-outs",
+                     "flanker", "prop", "hooker", "conversion", "conversions", "try-scorer"], "rugby union"),
     **dict.fromkeys(["goalkeeper", "striker", "midfielder", "centre-back", "full-back"], "football"),
     **dict.fromkeys(["touchdown", "touchdowns", "quarterback", "linebacker", "nfl"], "american football"),
     **dict.fromkeys(["rebounds", "dunk", "nba", "three-pointer"], "basketball"),
     **dict.fromkeys(["inning", "pitcher", "homer", "mlb", "rbi", "shortstop"], "baseball"),
     **dict.fromkeys(["atp", "wta", "tie-break", "seed", "seeded"], "tennis"),
 }
+HYPHENATED = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z]+)+\b")
 # Words that politics and business share with sport ("won the race", "points", "defeat"): half weight.
 SHARED_WORDS = {"win", "wins", "won", "beat", "beaten", "victory", "defeat", "defeated", "race", "races", "points",
                 "title", "season", "seasons", "final", "club", "clubs", "team", "teams", "player", "players",
@@ -318,8 +319,11 @@ class SportsContext:
         known: dict[int, int] = {}  # a name the KB or the model found starting at a token: where it ends
         for span in [*decided, *doc.spans.get("ner", [])]:
             known.setdefault(span.start, span.end)
+        sides = self._lists_of_sides(doc.text, found, decided)
         new: list[Span] = []
         for f in found:
+            if f.group in sides:  # "Samoa (7), France, Italy, Georgia, Chinese Taipei": a draw, not a team sheet
+                f = f._replace(label="TEAM", shape="sides")
             span = doc.char_span(f.start, f.end, alignment_mode="contract")
             if span is None or not len(span):
                 continue
@@ -327,12 +331,33 @@ class SportsContext:
                 span = doc[span.start : known[span.start]]  # "Leyton Orient" of "Leyton Orient Scott's goal"
             if any(self._outright(d, span, f.label) for d in decided if d.start < span.end and span.start < d.end):
                 continue
-            new.append(Span(doc, span.start, span.end, label=f.label, kb_id=self._shape_link(span, f.label, sport)))
+            link = self._side_link(span, sport) if f.shape == "sides" else self._shape_link(span, f.label, sport)
+            new.append(Span(doc, span.start, span.end, label=f.label, kb_id=link))
             if f.label == "PLAYER":  # a name in a line-up plays, whatever the KB says they did later
                 doc.user_data.setdefault("shape_players", set()).add(span.start_char)
         taken = {i for span in new for i in range(span.start, span.end)}
         kept = [d for d in decided if not taken & set(range(d.start, d.end))]
         return sorted(filter_spans(new + kept), key=lambda span: span.start)
+
+    def _lists_of_sides(self, text: str, found: list, decided: list[Span]) -> set[int]:
+        """The comma lists whose items are mostly teams or countries (pools, draws, tables: "England
+        (2), Samoa (7), France, Italy, Georgia, Chinese Taipei"): every item of theirs is a side, not
+        a player. A team sheet lists people; its club stands before the colon, not among the items."""
+        teams = [(d.start_char, d.end_char) for d in decided if d.label_ == "TEAM" and d.kb_id_]
+        items: dict[int, list[bool]] = {}
+        for f in found:
+            if f.shape == "lineup" and f.group >= 0:
+                side = fold(text[f.start : f.end]) in self.kb.places or any(s < f.end and f.start < e for s, e in teams)
+                items.setdefault(f.group, []).append(side)
+        return {g for g, sides in items.items() if len(sides) >= 3 and sum(sides) * 2 > len(sides)}
+
+    def _side_link(self, span: Span, sport: str | None) -> str:
+        """A side of a list of sides: the KB team of that name in the article's sport, or none (a
+        country's side in another sport is another team: "Hong Kong" at the rugby sevens)."""
+        cands = [e for e in self.kb.by_alias.get(fold(span.text), []) if e.label == "TEAM"]
+        if sport:
+            cands = [e for e in cands if e.sport == sport]
+        return self._pick(cands, "TEAM", sport).id if cands else ""
 
     def _outright(self, span: Span, shape: Span, label: str) -> bool:
         """Does a decided span hold against a shape's label: the same name and label, or a KB name in full?"""
@@ -421,6 +446,10 @@ class SportsContext:
         # a sport's own words vote too ("wickets", "fly-half"): a line-up of unknown names has no KB name
         for token in doc:
             voted = SPORT_OF_WORD.get(token.lower_)
+            if voted:
+                strong[voted] += 1
+        for word in HYPHENATED.findall(doc.text):  # the tokenizer splits "fly-half" into three tokens
+            voted = SPORT_OF_WORD.get(word.lower())
             if voted:
                 strong[voted] += 1
         # weak aliases alone never set the sport: they would vouch for themselves

@@ -192,6 +192,23 @@ def test_a_line_up_and_its_subs_are_players(tagger):
     assert got.get("Kettering") == {"TEAM"} and got.get("Corby") == {"TEAM"}  # the results line's sides
 
 
+def test_a_list_of_sides_names_teams_not_players(tagger):
+    """A pool or draw lists sides: its items are teams, also the ones the knowledge base has no team of
+    in the article's sport (and a country's team in another sport is another team)."""
+    text = ("England must negotiate a tough draw to win the Rugby World Cup Sevens next month, said the sevens "
+            "coach, whose fly-half scored three tries and two conversions in the Dubai final. "
+            "England (2), Samoa (7), France, Italy, Georgia, Chinese Taipei. "
+            "Argentina (4), South Africa (5), Kenya, Tunisia, Russia, Uruguay.")
+    tags = {t.text: (t.label, t.canonical) for t in tagger.tag(text)}
+    for side in ("Samoa", "Georgia", "Chinese Taipei", "South Africa", "Kenya", "Tunisia", "Uruguay"):
+        assert tags[side][0] == "TEAM", side
+    assert tags["South Africa"][1] == "South Africa national rugby union team"
+    assert "football" not in tags["Chinese Taipei"][1]  # not the football team of that name
+    # a team sheet still lists players: its club stands before the colon
+    got = labels(tagger, "Chelsea: Cudicini, Gallas, Terry, Makelele, Lampard, Cole, Duff, Drogba. Subs: Smertin.")
+    assert all(got.get(n) == {"PLAYER"} for n in ("Cudicini", "Gallas", "Makelele", "Drogba", "Smertin")), got
+
+
 def test_a_team_sheet_names_clubs_in_brackets(tagger):
     text = ("France named their side for Saturday's Six Nations match against Ireland in Dublin. "
             "Pierre Vaucourt (Biarritz), Anton Lemaire (Stade Toulousain, capt), Jules Ferrand (Castres), "

@@ -440,7 +440,8 @@ class SportsContext:
             if span.kb_id_ in self.kb.places:
                 continue  # "Russia" says nothing about the sport: every nation fields teams in many
             ents = [e for e in self.kb.by_alias.get(span.kb_id_ or "", []) if span.kb_id_ not in e.weak_keys]
-            sports = {e.sport for e in ents if e.sport}
+            # nor does a ground: Lansdowne Road, Wembley and the Millennium Stadium host several sports
+            sports = {e.sport for e in ents if e.sport and e.label != "VENUE"}
             if len(sports) == 1:
                 strong[sports.pop()] += 1
         # a sport's own words vote too ("wickets", "fly-half"): a line-up of unknown names has no KB name

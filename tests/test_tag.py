@@ -209,6 +209,20 @@ def test_a_list_of_sides_names_teams_not_players(tagger):
     assert all(got.get(n) == {"PLAYER"} for n in ("Cudicini", "Gallas", "Makelele", "Drogba", "Smertin")), got
 
 
+def test_a_ground_does_not_decide_the_sport(tagger):
+    """Lansdowne Road hosted football as well as rugby: a football friendly there is football's, and
+    athletics' European Championships are not football's."""
+    text = ("The Republic of Ireland will face Italy in a friendly at Lansdowne Road in August, a warm-up "
+            "for the autumn World Cup qualifiers against France and Cyprus.")
+    tags = {t.text: t.canonical for t in tagger.tag(text) if t.label == "TEAM"}
+    assert tags.get("Italy") == "Italy national football team" and tags.get("France") == "France national football team"
+    athletics = [(t.text, t.label, t.canonical) for t in tagger.tag(
+        "Kelly Holmes won the 1500m at the National Indoor Arena, her first race since the Olympics, and "
+        "will run the 800m at the European Championships in Madrid.")]
+    assert ("Kelly Holmes", "PLAYER", "Kelly Holmes") in athletics
+    assert not [t for t in athletics if t[2] == "UEFA European Championship"], athletics
+
+
 def test_a_team_sheet_names_clubs_in_brackets(tagger):
     text = ("France named their side for Saturday's Six Nations match against Ireland in Dublin. "
             "Pierre Vaucourt (Biarritz), Anton Lemaire (Stade Toulousain, capt), Jules Ferrand (Castres), "

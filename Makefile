@@ -42,7 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_stories.py --n 200
 
 bench-lake: $(STAMP)
-	$(BIN)/python bench/run_lake.py --n 200
+	$(BIN)/python bench/run_lake.py --n 875
 
 # issue 19: a 50-article run on a synthetic 1,000,000-article warehouse (built once in /tmp, ~6 GB) vs fresh
 bench-growth: $(STAMP)

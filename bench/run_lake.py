@@ -11,7 +11,7 @@ items from a local server, then:
 3. compares the tables' row counts, re-runs both lake ingests at once (0 rows expected), and runs
    the nightly lake maintenance (data files before and after).
 
-Prints a table and one JSON line. Figures, not pass/fail. Usage: run_lake.py [--n 200]
+Prints a table and one JSON line. Figures, not pass/fail. Usage: run_lake.py [--n 875]
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def run_all(runs: list[list[str]], env: dict[str, str]) -> tuple[float, list[int
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=200, help="article pages to serve (default 200)")
+    ap.add_argument("--n", type=int, default=875, help="article pages to serve (default 875: the benchmark)")
     a = ap.parse_args()
     from pressbox.pglocal import LocalPostgres
     from tasks import lake, load

@@ -74,6 +74,7 @@ class KnowledgeBase:
     entities: dict[str, Entity]
     by_alias: dict[str, list[Entity]] = field(default_factory=dict)
     places: set[str] = field(default_factory=set)  # folded names of cities and countries
+    countries: set[str] = field(default_factory=set)  # folded names of the countries entities belong to
     digest: str = ""
 
     def candidates(self, surface: str) -> list[Entity]:
@@ -140,6 +141,8 @@ def load_kb(directory: Path = KB_DIR) -> KnowledgeBase:
         for place in (ent.city, ent.country):
             if place:
                 kb.places.add(fold(place))
+        if ent.country:
+            kb.countries.add(fold(ent.country))
     return kb
 
 

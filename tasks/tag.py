@@ -865,6 +865,10 @@ def doc_tags(doc: Doc) -> list[Tag]:
                      and (e.sport in (sport, None) if sport else fold(text) not in e.weak_keys)]
             ent = named[0] if len(named) == 1 else None
             canonical = ent.name if ent else text
+            if ent is None and label == "TEAM" and sport and fold(text) in kb.countries:
+                # a country's side the knowledge base lacks in this sport ("Kenya" at the rugby sevens):
+                # its title, as Wikipedia names national sides, so it is never the country's own name
+                canonical = f"{text} national {sport} team"
         if ent is not None:
             identity = ent.id
         elif kb_id.startswith("place/"):

@@ -203,7 +203,10 @@ def test_a_list_of_sides_names_teams_not_players(tagger):
     for side in ("Samoa", "Georgia", "Chinese Taipei", "South Africa", "Kenya", "Tunisia", "Uruguay"):
         assert tags[side][0] == "TEAM", side
     assert tags["South Africa"][1] == "South Africa national rugby union team"
-    assert "football" not in tags["Chinese Taipei"][1]  # not the football team of that name
+    # a country's side the knowledge base lacks in this sport: its own entity, never the country's name
+    # (nor the football team of that name)
+    assert tags["Chinese Taipei"][1] == "Chinese Taipei national rugby union team"
+    assert tags["Kenya"][1] == "Kenya national rugby union team"
     # a team sheet still lists players: its club stands before the colon
     got = labels(tagger, "Chelsea: Cudicini, Gallas, Terry, Makelele, Lampard, Cole, Duff, Drogba. Subs: Smertin.")
     assert all(got.get(n) == {"PLAYER"} for n in ("Cudicini", "Gallas", "Makelele", "Drogba", "Smertin")), got

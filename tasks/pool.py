@@ -230,9 +230,16 @@ class WorkerPool:
             return future.result(timeout=self._patience(len(entries), queued=0))
         except (BrokenProcessPool, FutureTimeout) as exc:
             stalled = isinstance(exc, FutureTimeout)
-            _kill(procs)
             self._solo = None
-            solo.shutdown(wait=False, cancel_futures=True)
+            if stalled:
+                _kill(procs)
+                solo.shutdown(wait=False, cancel_futures=True)
+            else:
+                # the worker is dead: let the executor's own thread reap it first. Reading its exit
+                # status alongside that thread races on the fork server's status pipe, and the loser
+                # records 255 over the real code (multiprocessing.popen_forkserver)
+                solo.shutdown(wait=True, cancel_futures=True)
+                _kill(procs)
         if len(entries) == 1:
             code = None if stalled else next((p.exitcode for p in procs if p.exitcode not in (None, 0)), 1)
             return [], [(entries[0], _died(entries[0], responses[0], code, self.page_seconds))]

@@ -92,6 +92,13 @@ SPORT_OF_WORD = {
     **dict.fromkeys(["atp", "wta", "tie-break", "seed", "seeded"], "tennis"),
 }
 HYPHENATED = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z]+)+\b")
+# School sport: results round-ups head their sections "BOYS SOCCER", "Girls basketball" (college and
+# professional sport says men's and women's), or the text says "high school football".
+SCHOOL_SPORT = re.compile(
+    r"(?im)^\s*(?:boys|girls)'?\s+(?:[a-z&]+\s+){0,2}[a-z]+\s*:?\s*$"
+    r"|\bhigh[- ]school\s+(?:boys'?\s+|girls'?\s+)?(?:basketball|football|soccer|baseball|softball|volleyball"
+    r"|hockey|lacrosse|wrestling|sports|teams?|games?|results|scores|roundup|round-up)\b")
+SCHOOL_WORDS = {"high", "school", "academy", "prep", "preparatory", "hs", "secondary", "college"}
 # Words that politics and business share with sport ("won the race", "points", "defeat"): half weight.
 SHARED_WORDS = {"win", "wins", "won", "beat", "beaten", "victory", "defeat", "defeated", "race", "races", "points",
                 "title", "season", "seasons", "final", "club", "clubs", "team", "teams", "player", "players",
@@ -784,6 +791,7 @@ def _link_people(doc: Doc, sportsy: bool) -> None:
         else:
             new.append(span)
     new = _link_squad_surnames(doc, new)
+    new = _link_surnames_of_one_era(doc, new)
     # one name, one reading: "Hallworth" of the line-up is the "Hallworth" the model called an ORG
     role = {fold(s.text): s.label_ for s in new if s.label_ in ("PLAYER", "COACH")}
     doc.ents = [Span(doc, s.start, s.end, label=role[fold(s.text)], kb_id=s.kb_id_)
@@ -810,6 +818,71 @@ def _link_squad_surnames(doc: Doc, spans: list[Span]) -> list[Span]:
                 span = Span(doc, span.start, span.end, label=span.label_, kb_id=hits[0].id)
         out.append(span)
     return out
+
+
+ERA_YEARS = 4  # players named in one report are contemporaries: their active years lie this close
+
+
+def _link_surnames_of_one_era(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Lone surnames of a report's players ("Makelele, Gallas, Bridge") that the knowledge base gives
+    to exactly one person, a player of the article's sport, are those players when at least one other
+    such surname of the article names a player of the same era, and that is the era of most of them.
+
+    A rare surname alone is weak evidence (the KB's only "Dimech" plays for Malta in 2020, not for
+    Mansfield); two or more of them pointing at contemporaries say the text is about those players.
+    A surname the KB gives to several people ("Terry", "Lloyd") is common: never linked this way.
+    """
+    sport = doc.user_data.get("sport")
+    if sport is None:
+        return spans
+    index = _surname_index(default_kb())
+    candidates: dict[int, Entity] = {}
+    for i, span in enumerate(spans):
+        key = fold(span.text)
+        words = key.split()
+        if span.label_ == "PLAYER" and not span.kb_id_ and (len(words) == 1 or words[0] in NAME_PARTICLES):
+            hits = index.get(key, ())
+            if len(hits) == 1 and hits[0].sport == sport and _years(hits[0]) is not None:
+                candidates[i] = hits[0]
+    if len(candidates) < 2:
+        return spans
+    people = {ent.id: _years(ent) for ent in candidates.values()}
+    out = list(spans)
+    for i, ent in candidates.items():
+        first, last = people[ent.id]
+        agree = sum(other_first - ERA_YEARS <= last and first <= other_last + ERA_YEARS
+                    for other_first, other_last in people.values())
+        if agree >= 2 and agree >= len(people) - agree:  # a contemporary, and the era of most of them
+            span = spans[i]
+            out[i] = Span(doc, span.start, span.end, label=span.label_, kb_id=ent.id)
+    return out
+
+
+def _years(ent: Entity) -> tuple[int, int] | None:
+    """First and last year of an entity's `years` ("2002-2006", "2010"; open-ended "2019-" is now)."""
+    found = re.fullmatch(r"(\d{4})(?:-(\d{4})?)?", ent.years or "")
+    if not found:
+        return None
+    first = int(found.group(1))
+    last = int(found.group(2)) if found.group(2) else (9999 if ent.years.endswith("-") else first)
+    return first, last
+
+
+_SURNAMES: dict[int, dict[str, tuple[Entity, ...]]] = {}
+
+
+def _surname_index(kb: KnowledgeBase) -> dict[str, tuple[Entity, ...]]:
+    """Every player and coach of the knowledge base by folded surname ("makelele", "de zeeuw")."""
+    if id(kb) in _SURNAMES:
+        return _SURNAMES[id(kb)]
+    index: dict[str, list[Entity]] = {}
+    for ent in kb.entities.values():
+        if ent.label in ("PLAYER", "COACH"):
+            words = fold(ent.name.split(" (")[0]).split()
+            for k in range(1, len(words)):
+                index.setdefault(" ".join(words[k:]), []).append(ent)
+    _SURNAMES[id(kb)] = {k: tuple(v) for k, v in index.items()}
+    return _SURNAMES[id(kb)]
 
 
 _SQUADS: dict[int, dict[str, tuple[Entity, ...]]] = {}
@@ -839,6 +912,7 @@ def doc_tags(doc: Doc) -> list[Tag]:
     """
     kb = default_kb()
     sport = doc.user_data.get("sport")
+    school_sport = SCHOOL_SPORT.search(doc.text) is not None
     rows = []
     for span in doc.ents:
         if span.label_ not in OUTPUT_LABELS:
@@ -856,7 +930,7 @@ def doc_tags(doc: Doc) -> list[Tag]:
             ent = kb.entities[kb_id]
             canonical = ent.name
         elif label in PERSON_LABELS:
-            ent = _kb_person(kb, fold(text))
+            ent = _kb_person(kb, fold(text), sport)
             canonical = ent.name if ent else text
         else:
             # a name the context labelled but did not link ("FA Cup" of a shape): the one KB entity of
@@ -869,6 +943,10 @@ def doc_tags(doc: Doc) -> list[Tag]:
                 # a country's side the knowledge base lacks in this sport ("Kenya" at the rugby sevens):
                 # its title, as Wikipedia names national sides, so it is never the country's own name
                 canonical = f"{text} national {sport} team"
+            elif ent is None and label == "TEAM" and school_sport and not set(fold(text).split()) & SCHOOL_WORDS:
+                # a side of a school-sport round-up the KB does not know ("Rockledge", "Palm Bay Magnet"):
+                # a high school, titled as Wikipedia titles them, never the town it is named after
+                canonical = f"{text} High School"
         if ent is not None:
             identity = ent.id
         elif kb_id.startswith("place/"):
@@ -920,12 +998,14 @@ def _is_alias_of(kb: KnowledgeBase, text: str, entity_id: str) -> bool:
 NAME_SUFFIXES = {"jr", "sr", "fils", "ii", "iii", "iv"}  # "Samuel Eto'o Fils", "Odell Beckham Jr." is the man
 
 
-def _kb_person(kb: KnowledgeBase, folded: str) -> Entity | None:
+def _kb_person(kb: KnowledgeBase, folded: str, sport: str | None = None) -> Entity | None:
+    """The KB person a name is. A lone surname must be of the article's sport ("Warne" in a
+    football line-up is not the cricketer)."""
     words = folded.split()
     keys = [folded, " ".join(words[:-1])] if len(words) >= 3 and words[-1] in NAME_SUFFIXES else [folded]
     for key in keys:
         for ent in kb.by_alias.get(key, []):
-            if ent.label in PERSON_LABELS:
+            if ent.label in PERSON_LABELS and (len(words) > 1 or sport is None or ent.sport in (sport, None)):
                 return ent
     return None
 

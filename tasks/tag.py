@@ -9,6 +9,7 @@ mention to one canonical entity.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import threading
 from collections import Counter
@@ -308,11 +309,26 @@ class SportsContext:
                 decided.append(Span(doc, span.start, span.end, label=label, kb_id=ent_key))
         if sportsy and doc.user_data.get("english", True):
             decided = self._read_shapes(doc, decided, sport)
+            decided = self._a_sides(doc, decided)
         doc.ents = decided
         doc.user_data["sport"] = sport if sportsy else None
         _sign_offs(doc)
         _link_people(doc, sportsy)
         return doc
+
+    def _a_sides(self, doc: Doc, decided: list[Span]) -> list[Span]:
+        """A country's second side: "England A beat France A 30-20" names the A teams, not the countries
+        nor their first teams (`doc_tags` titles them "France A national rugby union team")."""
+        out = []
+        for span in decided:
+            nxt = doc[span.end] if span.end < len(doc) else None
+            after = doc[span.end + 1] if span.end + 1 < len(doc) else None
+            if (nxt is not None and nxt.text == "A" and span.label_ in ("TEAM", "PLACE")
+                    and fold(span.text) in self.kb.countries
+                    and not (after is not None and after.is_title and after.is_alpha)):  # "England A Team To..."
+                span = Span(doc, span.start, span.end + 1, label="TEAM")
+            out.append(span)
+        return out
 
     def _read_shapes(self, doc: Doc, decided: list[Span], sport: str | None) -> list[Span]:
         """Names labelled by the shapes of sports writing (tasks.shapes) join or replace the decided ones.
@@ -922,6 +938,7 @@ def doc_tags(doc: Doc) -> list[Tag]:
             if text.endswith(suffix) and len(text) > len(suffix) and not _is_alias_of(kb, text, span.kb_id_):
                 text, end = text[: -len(suffix)], end - len(suffix)
         kb_id, label = span.kb_id_, span.label_
+        written = html.unescape(text) if "&" in text else text  # a name the KB lacks is titled as written
         ent: Entity | None = None
         if kb_id.startswith("~"):  # linked to a full name in this text
             ent = _kb_person(kb, kb_id[1:])
@@ -931,22 +948,25 @@ def doc_tags(doc: Doc) -> list[Tag]:
             canonical = ent.name
         elif label in PERSON_LABELS:
             ent = _kb_person(kb, fold(text), sport)
-            canonical = ent.name if ent else text
+            canonical = ent.name if ent else written
         else:
             # a name the context labelled but did not link ("FA Cup" of a shape): the one KB entity of
             # that label (and the article's sport) it names, so one name keeps one identity
             named = [e for e in kb.by_alias.get(fold(text), []) if e.label == label
                      and (e.sport in (sport, None) if sport else fold(text) not in e.weak_keys)]
             ent = named[0] if len(named) == 1 else None
-            canonical = ent.name if ent else text
+            canonical = ent.name if ent else written
             if ent is None and label == "TEAM" and sport and fold(text) in kb.countries:
                 # a country's side the knowledge base lacks in this sport ("Kenya" at the rugby sevens):
                 # its title, as Wikipedia names national sides, so it is never the country's own name
-                canonical = f"{text} national {sport} team"
+                canonical = f"{written} national {sport} team"
+            elif ent is None and label == "TEAM" and sport and text.endswith(" A") and fold(text[:-2]) in kb.countries:
+                # a country's A side (`SportsContext._a_sides`): its own team, titled as Wikipedia titles them
+                canonical = f"{written[:-2]} A cricket team" if sport == "cricket" else f"{written} national {sport} team"
             elif ent is None and label == "TEAM" and school_sport and not set(fold(text).split()) & SCHOOL_WORDS:
                 # a side of a school-sport round-up the KB does not know ("Rockledge", "Palm Bay Magnet"):
                 # a high school, titled as Wikipedia titles them, never the town it is named after
-                canonical = f"{text} High School"
+                canonical = f"{written} High School"
         if ent is not None:
             identity = ent.id
         elif kb_id.startswith("place/"):

@@ -373,3 +373,29 @@ def test_sides_of_a_school_sport_round_up_are_high_schools(tagger):
     assert teams.get("Palm Bay") == "Palm Bay High School"
     assert SCHOOL_SPORT.search("Men's basketball\n\nDuke 80, Wake Forest 72") is None
     assert SCHOOL_SPORT.search("She coached them playing high school basketball.") is not None
+
+
+def test_a_countrys_a_side_is_its_own_team(tagger):
+    """"England A beat France A 30-20": the A sides, neither the countries nor their first teams; "Serie A"
+    and "Group A" are not A sides."""
+    tags = {t.text: t for t in tagger.tag(
+        "Bell was among the try-scorers when England A beat France A 30-20 nine days ago, and the "
+        "flanker and the fly-half will now start for England against France in the Six Nations.")}
+    assert tags["France A"].label == "TEAM" and tags["France A"].canonical == "France A national rugby union team"
+    assert tags["England A"].entity_id != tags["England"].entity_id
+    assert tags["France"].canonical == "France national rugby union team"
+    cricket = {t.text: t.canonical for t in tagger.tag(
+        "Australia A 185-5 (20 overs) beat Pakistan by 40 runs; the spinner took four wickets in the innings.")}
+    assert cricket.get("Australia A") == "Australia A cricket team", cricket
+    assert "Serie A" in {t.text for t in tagger.tag("Adriano has scored 14 goals in 20 Serie A appearances for Inter Milan.")}
+
+
+def test_character_references_left_in_a_text_do_not_hide_a_name(tagger):
+    """Text escaped twice upstream ("B&#233;ziers") still names the club the knowledge base knows as
+    "Béziers"; a name it does not know is titled decoded."""
+    tags = {t.text: t.canonical for t in tagger.tag(
+        "France coach Bernard Laporte has named his squad for the Six Nations: Dimitri Yachvili (Biarritz), "
+        "Frederic Michalak (Stade Toulousain), Olivier Milloud (Bourgoin), Pascal Pap&#233; (Bourgoin), "
+        "Serge Betsen (Biarritz), Julien Bonnaire (Bourgoin), Yannick Nyanga (B&#233;ziers)")}
+    assert tags.get("B&#233;ziers") == "AS Béziers Hérault", tags
+    assert tags.get("Pascal Pap&#233;") == "Pascal Papé", tags

@@ -99,6 +99,9 @@ SCHOOL_SPORT = re.compile(
     r"(?im)^\s*(?:boys|girls)'?\s+(?:[a-z&]+\s+){0,2}[a-z]+\s*:?\s*$"
     r"|\bhigh[- ]school\s+(?:boys'?\s+|girls'?\s+)?(?:basketball|football|soccer|baseball|softball|volleyball"
     r"|hockey|lacrosse|wrestling|sports|teams?|games?|results|scores|roundup|round-up)\b")
+# A basketball article is about the women's game when it says so more often than it names the men's.
+WOMENS = re.compile(r"(?i)\b(?:women'?s|wnba|ncaaw)\b|\bLady [A-Z]")
+MENS = re.compile(r"(?i)\b(?:men'?s|nba|ncaam)\b")
 SCHOOL_WORDS = {"high", "school", "academy", "prep", "preparatory", "hs", "secondary", "college"}
 # Words that politics and business share with sport ("won the race", "points", "defeat"): half weight.
 SHARED_WORDS = {"win", "wins", "won", "beat", "beaten", "victory", "defeat", "defeated", "race", "races", "points",
@@ -929,6 +932,7 @@ def doc_tags(doc: Doc) -> list[Tag]:
     kb = default_kb()
     sport = doc.user_data.get("sport")
     school_sport = SCHOOL_SPORT.search(doc.text) is not None
+    side = "women's" if len(WOMENS.findall(doc.text)) > len(MENS.findall(doc.text)) else "men's"
     rows = []
     for span in doc.ents:
         if span.label_ not in OUTPUT_LABELS:
@@ -967,6 +971,13 @@ def doc_tags(doc: Doc) -> list[Tag]:
                 # a side of a school-sport round-up the KB does not know ("Rockledge", "Palm Bay Magnet"):
                 # a high school, titled as Wikipedia titles them, never the town it is named after
                 canonical = f"{written} High School"
+        if ent is not None and ent.label == "TEAM" and sport == "basketball" and (
+                "cbbpy" in ent.source.split("+") or ent.name.endswith("'s basketball")):
+            # a college programme in a basketball article is its men's or its women's team
+            school = ent.name.removesuffix(" men's basketball").removesuffix(" women's basketball")
+            team = kb.entities.get(f"team/{slug(f'{school} {side} basketball')}")
+            if team is not None:
+                ent, canonical = team, team.name
         if ent is not None:
             identity = ent.id
         elif kb_id.startswith("place/"):

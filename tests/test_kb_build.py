@@ -79,6 +79,10 @@ def test_every_source_is_read(built):
     assert recs["team/los-angeles-lakers"]["league"] == "NBA"
     ucla = recs["team/ucla-bruins"]
     assert ucla["aliases"] == ["UCLA"] and ucla["league"] == "Big Ten Conference"  # the newest season's
+    # the programme's teams in each game, titled as Wikipedia titles them, found through the programme
+    assert recs["team/ucla-bruins-mens-basketball"]["name"] == "UCLA Bruins men's basketball"
+    assert recs["team/ucla-bruins-womens-basketball"]["league"] == "Big Ten Conference"
+    assert "aliases" not in recs["team/ucla-bruins-womens-basketball"]
     assert recs["team/arizona-state-sun-devils"]["weak"] == ["Arizona State"]  # a state's name: context decides
     assert recs["team/iowa-hawkeyes"]["weak"] == ["Iowa"] and "aliases" not in recs["team/iowa-hawkeyes"]
     assert recs["team/uconn-huskies"]["aliases"] == ["UConn"]

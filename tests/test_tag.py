@@ -399,3 +399,15 @@ def test_character_references_left_in_a_text_do_not_hide_a_name(tagger):
         "Serge Betsen (Biarritz), Julien Bonnaire (Bourgoin), Yannick Nyanga (B&#233;ziers)")}
     assert tags.get("B&#233;ziers") == "AS Béziers Hérault", tags
     assert tags.get("Pascal Pap&#233;") == "Pascal Papé", tags
+
+
+def test_a_college_programme_in_basketball_is_its_mens_or_womens_team(tagger):
+    """"UCLA" in a basketball report is the programme's men's team, or its women's team when the article
+    is about the women's game."""
+    men = {t.text: t for t in tagger.tag("UCLA beat USC 80-72 as Mick Cronin's side took 12 rebounds in the second half.")}
+    assert men["UCLA"].canonical == "UCLA Bruins men's basketball" and men["USC"].canonical == "USC Trojans men's basketball"
+    women = {t.text: t for t in tagger.tag(
+        "UCLA beat Duke 80-72 in the women's tournament as Lauren Betts scored 20 points and took 12 rebounds.")}
+    assert women["UCLA"].entity_id == "team/ucla-bruins-womens-basketball"
+    assert women["Duke"].canonical == "Duke Blue Devils women's basketball"  # a curated men's team has its twin too
+    assert women["UCLA"].entity_id != men["UCLA"].entity_id

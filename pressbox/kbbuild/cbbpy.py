@@ -21,10 +21,14 @@ def latest_season(path: Path) -> list[dict[str, str]]:
 def build(root: Path, places: set[str]) -> list[dict]:
     """TEAM records for programmes ("UCLA Bruins", short name "UCLA"); COMPETITION records for conferences."""
     teams: dict[str, dict[str, str]] = {}
-    for name in ("mens_team_map.csv", "womens_team_map.csv"):
+    out = []
+    for name, side in (("mens_team_map.csv", "men's"), ("womens_team_map.csv", "women's")):
         for row in latest_season(root / name):
             teams.setdefault(row["team"], row)  # one programme for both: the names are the school's
-    out = []
+            # and its team in each, titled as Wikipedia titles them: what the tagger names the programme
+            # in a basketball article (tasks.tag.doc_tags); no aliases, the programme's names find it
+            out.append(record("TEAM", f"{row['team']} {side} basketball", SOURCE, "team", sport="basketball",
+                              country="United States", league=row["conference"]))
     for full, row in sorted(teams.items()):
         short = row["location"]
         # only an abbreviation ("UCLA", "UConn") names the school outright; a school named like a state,

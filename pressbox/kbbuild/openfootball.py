@@ -24,6 +24,17 @@ PERIOD = re.compile(r"^\d{4}(/\d{2})?-(\d{4}(/\d{2})?)?$|^\d{4}(/\d{2})?$")
 FIXTURE = re.compile(r"^\s*(?:\d{1,2}\.\d{2}\s+)?(\S.*?)\s+v\s+(\S.*?)(?:\s{2,}.*)?$")
 
 
+BRITISH = {"England", "Scotland", "Wales", "Northern Ireland"}
+
+
+def wikipedia_title(name: str, country: str | None) -> str:
+    """English Wikipedia's title of a club: British clubs' trailing abbreviations are dotted ("Rochdale AFC"
+    is "Rochdale A.F.C.", "Chester FC" "Chester F.C."; a leading "AFC Bournemouth" stays)."""
+    if country not in BRITISH:
+        return name
+    return re.sub(r" (A?)FC$", lambda m: " A.F.C." if m.group(1) else " F.C.", name)
+
+
 def short_form(name: str) -> str | None:
     """The club's name without a leading or trailing affix ("Mansfield Town FC" -> "Mansfield Town")."""
     words = name.split()
@@ -131,7 +142,10 @@ def build_clubs(root: Path, places: set[str]) -> list[dict]:
             # "ABC") need the text's support; only its full name counts on its own
             aliases = [n for n in names[1:] if tier and not is_weak_name(n, places)]
             weak = [n for n in names[1:] if n not in aliases]
-            rec = record("TEAM", club["name"], SOURCE, "team", sport="football", country=club["country"],
+            title = wikipedia_title(club["name"], club["country"])
+            if title != club["name"]:  # the name as the source writes it stays a full name of the club
+                aliases, weak = [club["name"], *aliases], [n for n in weak if n != club["name"]]
+            rec = record("TEAM", title, SOURCE, "team", sport="football", country=club["country"],
                          city=club["city"], aliases=aliases, weak=weak)
             if tier:
                 rec["league"], rec["tier"] = tier
@@ -187,8 +201,10 @@ def national_league_clubs(root: Path, known: set[str], places: set[str]) -> list
             if fold(team) in known:
                 continue
             short = team.split()[0]
-            out.append(record("TEAM", team, SOURCE, "team", sport="football", country="England", league=league,
-                              tier=5, weak=[short] if short != team and is_weak_name(short, places) else []))
+            title = wikipedia_title(team, "England")
+            out.append(record("TEAM", title, SOURCE, "team", sport="football", country="England", league=league,
+                              tier=5, aliases=[team] if title != team else [],
+                              weak=[short] if short != team and is_weak_name(short, places) else []))
     return out
 
 

@@ -24,6 +24,7 @@ def non_sport_pages(folder: Path) -> list[tuple[str, str]]:
 def eval_tag_precision(shared: Path, out: Path) -> dict:
     """Print and return sport labels per 1,000 words on the corpus's non-sport pages (target <= 1.5)."""
     from pressbox.settings import get_settings
+    from schemas.records import is_local_id
     from tasks.tag import get_tagger
 
     folder = shared / "corpus" / "articles"
@@ -33,13 +34,21 @@ def eval_tag_precision(shared: Path, out: Path) -> dict:
     tagger = get_tagger(get_settings().spacy_model)
     words = sum(len(text.split()) for _, text in pages)
     top: Counter[tuple[str, str]] = Counter()
+    ids: dict[str, set[str]] = {}  # canonical name -> entity ids (article-local surnames left out)
     with (out / "tags-nonsport.jsonl").open("w", encoding="utf-8") as fh:
         for (page_id, _), tags in zip(pages, tagger.tag_texts(text for _, text in pages), strict=True):
             fh.write(json.dumps({"id": page_id, "entities": [t.as_json() for t in tags]}, ensure_ascii=False) + "\n")
             top.update((t.text, t.label) for t in tags if t.label in SPORT)
+            for t in tags:
+                if not is_local_id(t.entity_id):
+                    ids.setdefault(t.canonical, set()).add(t.entity_id)
+    split = sorted(name for name, found in ids.items() if len(found) > 1)
     n = sum(top.values())
     rate = n / words * 1000 if words else 0.0
     print(f"## tagging precision on non-sport news ({len(pages)} pages, {words:,} words)")
     print(f"sport labels per 1,000 words: {rate:.2f} ({n} labels; target <= 1.5)")
-    print("most frequent: " + ", ".join(f"{t} {lab} x{c}" for (t, lab), c in top.most_common(12)) + "\n")
-    return {"pages": len(pages), "words": words, "sport_labels": n, "per_1000_words": rate}
+    print("most frequent: " + ", ".join(f"{t} {lab} x{c}" for (t, lab), c in top.most_common(12)))
+    print(f"canonical names with more than one entity id: {len(split)} of {len(ids):,} (target 0) "
+          + ", ".join(split[:10]) + "\n")
+    return {"pages": len(pages), "words": words, "sport_labels": n, "per_1000_words": rate,
+            "names_with_several_ids": len(split)}

@@ -99,6 +99,11 @@ SCHOOL_SPORT = re.compile(
     r"(?im)^\s*(?:boys|girls)'?\s+(?:[a-z&]+\s+){0,2}[a-z]+\s*:?\s*$"
     r"|\bhigh[- ]school\s+(?:boys'?\s+|girls'?\s+)?(?:basketball|football|soccer|baseball|softball|volleyball"
     r"|hockey|lacrosse|wrestling|sports|teams?|games?|results|scores|roundup|round-up)\b")
+# Tennis competitions between nations, as Wikipedia titles each nation's team in them.
+NATION_CUPS = {"davis cup": "Davis Cup", "fed cup": "Billie Jean King Cup", "billie jean king cup": "Billie Jean King Cup"}
+NATION_CUP = re.compile(r"(?i)\b(?:davis cup|fed cup|billie jean king cup)\b")
+NATION_SIDE = "side:"  # kb_id of a nation's side in a nation cup: "side:Spain Davis Cup team"
+NATIONS = {"britain": "Great Britain", "great britain": "Great Britain", "gb": "Great Britain"}
 # A basketball article is about the women's game when it says so more often than it names the men's.
 WOMENS = re.compile(r"(?i)\b(?:women'?s|wnba|ncaaw)\b|\bLady [A-Z]")
 MENS = re.compile(r"(?i)\b(?:men'?s|nba|ncaam)\b")
@@ -313,11 +318,55 @@ class SportsContext:
         if sportsy and doc.user_data.get("english", True):
             decided = self._read_shapes(doc, decided, sport)
             decided = self._a_sides(doc, decided)
+            decided = self._nation_cup_sides(doc, decided, sport)
         doc.ents = decided
         doc.user_data["sport"] = sport if sportsy else None
         _sign_offs(doc)
         _link_people(doc, sportsy)
         return doc
+
+    def _nation_cup_sides(self, doc: Doc, decided: list[Span], sport: str | None) -> list[Span]:
+        """In a report of a tennis competition between nations ("Spain's Davis Cup victory"), a country
+        is its team there: "Spain Davis Cup team", as Wikipedia titles them (`doc_tags`)."""
+        if sport != "tennis":
+            return decided
+        cups = Counter(NATION_CUPS[m.group(0).lower()] for m in NATION_CUP.finditer(doc.text))
+        if not cups:
+            return decided
+        cup = cups.most_common(1)[0][0]
+        people = {i for s in decided if s.label_ in PERSON_LABELS for i in range(s.start, s.end)}
+        towns = {i for s in decided if s.label_ == "PLACE" and not self.country_of(s.text) for i in range(s.start, s.end)}
+        out = []
+        for span in decided:
+            country = self.country_of(span.text)
+            if country and span.label_ in ("PLACE", "TEAM", "ORG") and not self._a_nationality(doc, span, people, towns):
+                span = Span(doc, span.start, span.end, label="TEAM", kb_id=f"{NATION_SIDE}{country} {cup} team")
+            out.append(span)
+        return out
+
+    @staticmethod
+    def _a_nationality(doc: Doc, span: Span, people: set[int], towns: set[int]) -> bool:
+        """A country named as a place or a player's nationality, not as a side: "the tie in Israel",
+        "Plaisir, France", "Australia's Lleyton Hewitt", "Raven Klaasen of South Africa"."""
+        before = [t for t in doc[max(0, span.start - 3) : span.start] if t.lower_ != "the"]
+        if before and before[-1].lower_ in ("in", "at"):
+            return True
+        if before and before[-1].text == "," and span.start >= 2 and span.start - 2 in towns:
+            return True
+        if before and before[-1].lower_ == "of" and before[-1].i - 1 in people:
+            return True
+        after = doc[span.end : span.end + 2]
+        return len(after) == 2 and after[0].text in ("'s", "’s") and after[1].i in people
+
+    def country_of(self, name: str) -> str | None:
+        """The country a name is ("USA" -> "United States", "Britain" -> "Great Britain"), or None."""
+        key = fold(name)
+        if key in NATIONS:
+            return NATIONS[key]
+        if key in self.kb.countries:
+            return next((e.name for e in self.kb.by_alias.get(key, []) if e.label == "PLACE"), name)
+        places = [e.name for e in self.kb.by_alias.get(key, []) if e.label == "PLACE" and fold(e.name) in self.kb.countries]
+        return places[0] if places else None
 
     def _a_sides(self, doc: Doc, decided: list[Span]) -> list[Span]:
         """A country's second side: "England A beat France A 30-20" names the A teams, not the countries
@@ -944,7 +993,9 @@ def doc_tags(doc: Doc) -> list[Tag]:
         kb_id, label = span.kb_id_, span.label_
         written = html.unescape(text) if "&" in text else text  # a name the KB lacks is titled as written
         ent: Entity | None = None
-        if kb_id.startswith("~"):  # linked to a full name in this text
+        if kb_id.startswith(NATION_SIDE):  # a nation's side in a nation cup (`SportsContext._nation_cup_sides`)
+            canonical = kb_id.removeprefix(NATION_SIDE)
+        elif kb_id.startswith("~"):  # linked to a full name in this text
             ent = _kb_person(kb, kb_id[1:])
             canonical = ent.name if ent else _title_of(doc, kb_id[1:])
         elif kb_id in kb.entities:

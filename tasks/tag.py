@@ -100,7 +100,8 @@ SCHOOL_SPORT = re.compile(
     r"|\bhigh[- ]school\s+(?:boys'?\s+|girls'?\s+)?(?:basketball|football|soccer|baseball|softball|volleyball"
     r"|hockey|lacrosse|wrestling|sports|teams?|games?|results|scores|roundup|round-up)\b")
 # Tennis competitions between nations, as Wikipedia titles each nation's team in them.
-NATION_CUPS = {"davis cup": "Davis Cup", "fed cup": "Billie Jean King Cup", "billie jean king cup": "Billie Jean King Cup"}
+NATION_CUPS = {"davis cup": "Davis Cup", "fed cup": "Billie Jean King Cup",
+               "billie jean king cup": "Billie Jean King Cup"}
 NATION_CUP = re.compile(r"(?i)\b(?:davis cup|fed cup|billie jean king cup)\b")
 NATION_SIDE = "side:"  # kb_id of a nation's side in a nation cup: "side:Spain Davis Cup team"
 NATIONS = {"britain": "Great Britain", "great britain": "Great Britain", "gb": "Great Britain"}
@@ -335,11 +336,13 @@ class SportsContext:
             return decided
         cup = cups.most_common(1)[0][0]
         people = {i for s in decided if s.label_ in PERSON_LABELS for i in range(s.start, s.end)}
-        towns = {i for s in decided if s.label_ == "PLACE" and not self.country_of(s.text) for i in range(s.start, s.end)}
+        towns = {i for s in decided if s.label_ == "PLACE" and not self.country_of(s.text)
+                 for i in range(s.start, s.end)}
         out = []
         for span in decided:
             country = self.country_of(span.text)
-            if country and span.label_ in ("PLACE", "TEAM", "ORG") and not self._a_nationality(doc, span, people, towns):
+            if (country and span.label_ in ("PLACE", "TEAM", "ORG")
+                    and not self._a_nationality(doc, span, people, towns)):
                 span = Span(doc, span.start, span.end, label="TEAM", kb_id=f"{NATION_SIDE}{country} {cup} team")
             out.append(span)
         return out
@@ -365,7 +368,8 @@ class SportsContext:
             return NATIONS[key]
         if key in self.kb.countries:
             return next((e.name for e in self.kb.by_alias.get(key, []) if e.label == "PLACE"), name)
-        places = [e.name for e in self.kb.by_alias.get(key, []) if e.label == "PLACE" and fold(e.name) in self.kb.countries]
+        places = [e.name for e in self.kb.by_alias.get(key, [])
+                  if e.label == "PLACE" and fold(e.name) in self.kb.countries]
         return places[0] if places else None
 
     def _a_sides(self, doc: Doc, decided: list[Span]) -> list[Span]:
@@ -1017,7 +1021,8 @@ def doc_tags(doc: Doc) -> list[Tag]:
                 canonical = f"{written} national {sport} team"
             elif ent is None and label == "TEAM" and sport and text.endswith(" A") and fold(text[:-2]) in kb.countries:
                 # a country's A side (`SportsContext._a_sides`): its own team, titled as Wikipedia titles them
-                canonical = f"{written[:-2]} A cricket team" if sport == "cricket" else f"{written} national {sport} team"
+                canonical = (f"{written[:-2]} A cricket team" if sport == "cricket"
+                             else f"{written} national {sport} team")
             elif ent is None and label == "TEAM" and school_sport and not set(fold(text).split()) & SCHOOL_WORDS:
                 # a side of a school-sport round-up the KB does not know ("Rockledge", "Palm Bay Magnet"):
                 # a high school, titled as Wikipedia titles them, never the town it is named after

@@ -54,7 +54,8 @@ def test_every_source_is_read(built):
     mansfield = recs["team/mansfield-town-f-c"]
     assert mansfield["league"] == "English League One" and mansfield["tier"] == 3
     # titled as Wikipedia titles British clubs; the source's spelling stays a full name of the club
-    assert mansfield["name"] == "Mansfield Town F.C." and mansfield["aliases"] == ["Mansfield Town FC", "Mansfield Town"]
+    assert mansfield["name"] == "Mansfield Town F.C."
+    assert mansfield["aliases"] == ["Mansfield Town FC", "Mansfield Town"]
     assert mansfield["weak"] == ["Mansfield"]  # a town's name
     assert recs["venue/field-mill"]["teams"] == ["team/mansfield-town-f-c"]
     assert recs["team/brackley-town"]["tier"] == 5  # only in the fifth-tier fixtures file

@@ -328,7 +328,8 @@ class SportsContext:
 
     def _nation_cup_sides(self, doc: Doc, decided: list[Span], sport: str | None) -> list[Span]:
         """In a report of a tennis competition between nations ("Spain's Davis Cup victory"), a country
-        is its team there: "Spain Davis Cup team", as Wikipedia titles them (`doc_tags`)."""
+        is its team there: "Spain Davis Cup team", as Wikipedia titles them (`doc_tags`); its captain
+        is its coach."""
         if sport != "tennis":
             return decided
         cups = Counter(NATION_CUPS[m.group(0).lower()] for m in NATION_CUP.finditer(doc.text))
@@ -344,6 +345,9 @@ class SportsContext:
             if (country and span.label_ in ("PLACE", "TEAM", "ORG")
                     and not self._a_nationality(doc, span, people, towns)):
                 span = Span(doc, span.start, span.end, label="TEAM", kb_id=f"{NATION_SIDE}{country} {cup} team")
+            elif span.label_ in PERSON_LABELS and span.start and doc[span.start - 1].lower_ == "captain":
+                # a nation's captain there does not play: "Great Britain captain Jeremy Bates" coaches
+                span = Span(doc, span.start, span.end, label="COACH", kb_id=span.kb_id_)
             out.append(span)
         return out
 

@@ -418,13 +418,14 @@ def test_a_college_programme_in_basketball_is_its_mens_or_womens_team(tagger):
 
 
 def test_countries_in_a_davis_cup_report_are_their_teams(tagger):
-    """In a report of a competition between nations, a country named as a side is its team there; a
-    country named as a place or as a player's nationality is not."""
+    """In a report of a competition between nations, a country named as a side is its team there (and
+    its captain its coach); a country named as a place or as a player's nationality is not."""
     tags = {(t.text, t.start): t for t in tagger.tag(
         "Carlos Moya described Spain's Davis Cup victory as the highlight of his career after he beat Andy "
         "Roddick to end the USA's challenge in Seville. US coach Patrick McEnroe wants Roddick back. Spain's "
         "only other title came when they beat Australia. Britain face Israel in the next tie, which will be "
-        "played in Israel, and Australia's Lleyton Hewitt and Max Mirnyi of Belarus will miss their ties.")}
+        "played in Israel, and Australia's Lleyton Hewitt and Max Mirnyi of Belarus will miss their ties. "
+        "Great Britain captain Jeremy Bates named his team.")}
     by_text: dict[str, set[tuple[str, str]]] = {}
     for (text, _), t in tags.items():
         by_text.setdefault(text, set()).add((t.label, t.canonical))
@@ -435,6 +436,7 @@ def test_countries_in_a_davis_cup_report_are_their_teams(tagger):
     # beaten, a side; before a player's name, his nationality; after a player's "of", his nationality
     assert by_text["Australia"] == {("TEAM", "Australia Davis Cup team"), ("PLACE", "Australia")}
     assert by_text["Belarus"] == {("PLACE", "Belarus")}
+    assert by_text["Jeremy Bates"] == {("COACH", "Jeremy Bates")}  # a nation's captain there does not play
     # without a nation cup, a country in a tennis report stays a country
     plain = {t.text: t.label for t in tagger.tag("Spain's Rafael Nadal beat Andy Roddick of the USA in the "
                                                  "Madrid Open semi-final; the seed served for the match at 5-3.")}

@@ -441,3 +441,14 @@ def test_countries_in_a_davis_cup_report_are_their_teams(tagger):
     plain = {t.text: t.label for t in tagger.tag("Spain's Rafael Nadal beat Andy Roddick of the USA in the "
                                                  "Madrid Open semi-final; the seed served for the match at 5-3.")}
     assert plain.get("Spain") != "TEAM" and plain.get("USA") != "TEAM"
+
+
+def test_a_player_known_by_one_name_is_found_in_his_sport_only(tagger):
+    """"Ronaldinho" in a football report is the player; "Hulk" in a film review is not a footballer."""
+    tags = {t.text: t for t in tagger.tag(
+        "Barcelona star Ronaldinho scored twice as the champions beat Real Madrid 3-0 at the Bernabeu, and "
+        "the striker was voted Fifa World Player of the Year for the second season running.")}
+    assert tags["Ronaldinho"].label == "PLAYER" and tags["Ronaldinho"].entity_id == "person/ronaldinho"
+    film = {t.text: t.label for t in tagger.tag(
+        "The new Hulk film opens on Friday; the director said the green giant's story took six years to write.")}
+    assert film.get("Hulk") not in ("PLAYER", "COACH")

@@ -97,7 +97,8 @@ def collect(sources: Path) -> dict[str, list[dict]]:
                 # thousands of full names collide with namesakes in other news ("Kevin McCarthy"):
                 # a bulk-list person counts only where the article is about their sport
                 # (a name listed among its own weak aliases is not a strong one: see tasks.kb.load_kb)
-                rec["weak"], rec["aliases"] = [rec["name"], *rec.get("aliases", [])], []
+                rec["weak"] = list(dict.fromkeys([rec["name"], *rec.get("aliases", []), *rec.get("weak", [])]))
+                rec["aliases"] = []
     _resolve_references(by_file, ids, renamed)
     _weaken_shared_aliases(by_file)
     return by_file

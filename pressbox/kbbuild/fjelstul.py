@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from pathlib import Path
 
 from pressbox.kbbuild.common import full_name, is_weak_name, read_text, record, wiki_title, year_span
 from pressbox.kbbuild.international import team_id
+from tasks.kb import fold
 
 SOURCE = "fjelstul-worldcup"
 # players of the World Cups since 1998: the men and women of the news since the mid-2000s (the BBC's
@@ -30,14 +32,24 @@ def build(root: Path, places: set[str]) -> list[dict]:
         if "Women" not in row["tournament_name"]:
             squads.setdefault(row["player_id"], set()).add(team_id(row["team_name"]))
     players: dict[str, dict] = {}  # by Wikipedia title
-    for row in _rows(data / "players.csv"):
+    rows = _rows(data / "players.csv")
+    names = [full_name(row["given_name"], row["family_name"]) for row in rows]
+    # a one-word name ("Ronaldinho", "Kaká") is a player's only when no other player goes by it and no
+    # player has it as a given name or a surname ("Ricardo", "Pedro", "Marta": everyday names)
+    parts = Counter(w for n in names if len(n.split()) >= 2 for w in (fold(n.split()[0]), fold(n.split()[-1])))
+    alone = Counter(fold(n) for n in names if len(n.split()) == 1)
+    for row, written in zip(rows, names, strict=True):
         years = [int(y) for y in row["list_tournaments"].replace(" ", "").split(",") if y.isdigit()]
-        written = full_name(row["given_name"], row["family_name"])
-        if not years or max(years) < RECENT_TOURNAMENT or len(written.split()) < 2:
-            continue  # a mononym ("Abel") would match every use of the word
+        mononym = len(written.split()) == 1
+        if not years or max(years) < RECENT_TOURNAMENT or not written:
+            continue
+        if mononym and (alone[fold(written)] > 1 or parts[fold(written)]):
+            continue  # an everyday name would match every use of the word
         title = wiki_title(row["player_wikipedia_link"]) or written
         players[title] = record("PLAYER", title, SOURCE, "person", sport="football",
-                                aliases=[written] if written != title else [],
+                                aliases=[written] if written != title and not mononym else [],
+                                # a mononym needs the article's sport: "Hulk" is a footballer in football only
+                                weak=[written] if mononym else [],
                                 teams=sorted(squads.get(row["player_id"], ())), years=year_span(min(years), max(years)))
     spells: dict[str, dict[str, list[int]]] = {}
     for row in _rows(data / "manager_appointments.csv"):

@@ -468,7 +468,8 @@ class SportsContext:
         """How much the text reads as sport: sport words and unambiguous sports names per 100 words.
 
         A country, a city or a surname says nothing (every nation fields teams; "Israel" and
-        "Biden" fill world news): only strong aliases of sports entities count.
+        "Biden" fill world news): only strong aliases of sports entities count, and a team's
+        nickname used as a side's name ("the Chiefs").
         """
         words = sum(t.is_alpha for t in doc) or 1
         vocab = sum((0.5 if t.lower_ in SHARED_WORDS else 1.0) for t in doc if t.lower_ in SPORT_WORDS | SHARED_WORDS)
@@ -477,8 +478,10 @@ class SportsContext:
             key = span.kb_id_
             if not key or key in self.kb.places:
                 continue
-            if any(key not in e.weak_keys and e.label in SPORTS_LABELS for e in self.kb.by_alias.get(key, [])):
-                names.add(key)
+            ents = self.kb.by_alias.get(key, [])
+            if any(key not in e.weak_keys and e.label in SPORTS_LABELS for e in ents) or (
+                    any(key in e.strict_keys and e.label == "TEAM" for e in ents) and _as_a_side(doc, span)):
+                names.add(key)  # a side's nickname used as a side counts too: "the Chiefs", "Chargers coach"
         return (vocab + 2 * len(names)) * 100 / words
 
     def _prefer_longer_names(self, doc: Doc, spans: list[Span | None]) -> list[Span | None]:
@@ -523,6 +526,9 @@ class SportsContext:
             if span.kb_id_ in self.kb.places:
                 continue  # "Russia" says nothing about the sport: every nation fields teams in many
             ents = [e for e in self.kb.by_alias.get(span.kb_id_ or "", []) if span.kb_id_ not in e.weak_keys]
+            if not ents and _as_a_side(doc, span):  # a nickname used as a side's name: "the Chiefs"
+                ents = [e for e in self.kb.by_alias.get(span.kb_id_ or "", [])
+                        if span.kb_id_ in e.strict_keys and e.label == "TEAM"]
             # nor does a ground: Lansdowne Road, Wembley and the Millennium Stadium host several sports
             sports = {e.sport for e in ents if e.sport and e.label != "VENUE"}
             if len(sports) == 1:
@@ -557,7 +563,8 @@ class SportsContext:
             return strong
         named = [e for e in weak if e.id in strong_ids]
         if not named and sport:
-            of_sport = [e for e in weak if e.sport == sport and (fixture or key not in e.strict_keys)]
+            sided = fixture or _as_a_side(doc, span)
+            of_sport = [e for e in weak if e.sport == sport and (sided or key not in e.strict_keys)]
             named = of_sport if len(of_sport) == 1 else []
         return strong + named
 
@@ -752,6 +759,48 @@ def _in_fixture(doc: Doc, span: Span) -> bool:
     """Is the span a side of a fixture or result: next to "v", a "/" of two sides, or a score?"""
     near = [doc[i].text.lower() for i in (span.start - 1, span.end) if 0 <= i < len(doc)]
     return any(t in FIXTURE_JOINS or SCORE_RE.match(t) for t in near)
+
+
+def _as_a_side(doc: Doc, span: Span) -> bool:
+    """A nickname used as a side's name: "the Chargers", "the Lions leave for New Zealand", "Chargers
+    coach Anthony Lynn" (a strict alias, "Lions", "Saints", counts so in an article of its sport) -
+    unless the article names another side by a longer name that ends with it ("Sheffield United
+    manager" makes its "United keeper" Sheffield's, "Harambee Stars captain" is Kenya's)."""
+    prev = doc[span.start - 1] if span.start else None
+    nxt = doc[span.end] if span.end < len(doc) else None
+    if not (prev is not None and prev.lower_ == "the" and span[0].is_title and span[-1].text.endswith("s")
+            or nxt is not None and nxt.lower_ in COACH_WORDS | PLAYER_WORDS):
+        return False
+    kb = default_kb()
+    nickname = fold(span.text)
+    mine = kb.by_alias.get(nickname, [])
+    own = {fold(a) for e in mine for a in (e.name, *e.aliases, *e.weak, *e.strict)}
+    for found in re.finditer(rf"\b((?:[A-Z][\w.&'-]*\s+)+){re.escape(span.text)}\b", doc.text):
+        longer = fold(found.group(0)).removeprefix("the ")
+        if longer != nickname and longer not in own:
+            return False  # another side of that name: "Dundee United", "Harambee Stars"
+    # a side the knowledge base knows by that nickname whose place the article names: "Eastern Michigan
+    # rolled past Northern Illinois ... The Eagles (6-5)" are not Philadelphia's
+    ids = {e.id for e in mine}
+    text = fold(doc.text)
+    return not any(re.search(rf"\b{re.escape(head)}\b", text)
+                   for head, team in _nickname_index(kb).get(nickname, ()) if team not in ids)
+
+
+_NICKNAMES: dict[int, dict[str, tuple[tuple[str, str], ...]]] = {}
+
+
+def _nickname_index(kb: KnowledgeBase) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Teams by the last word of their name ("eagles" -> ("eastern michigan", team id), ...)."""
+    if id(kb) in _NICKNAMES:
+        return _NICKNAMES[id(kb)]
+    index: dict[str, list[tuple[str, str]]] = {}
+    for ent in kb.entities.values():
+        words = fold(ent.name.removesuffix(" men's basketball").removesuffix(" women's basketball")).split()
+        if ent.label == "TEAM" and len(words) >= 2:
+            index.setdefault(words[-1], []).append((" ".join(words[:-1]), ent.id))
+    _NICKNAMES[id(kb)] = {k: tuple(v) for k, v in index.items()}
+    return _NICKNAMES[id(kb)]
 
 
 def _said_in_full(span: Span, ent: Entity) -> bool:

@@ -99,6 +99,8 @@ SCHOOL_SPORT = re.compile(
     r"(?im)^\s*(?:boys|girls)'?\s+(?:[a-z&]+\s+){0,2}[a-z]+\s*:?\s*$"
     r"|\bhigh[- ]school\s+(?:boys'?\s+|girls'?\s+)?(?:basketball|football|soccer|baseball|softball|volleyball"
     r"|hockey|lacrosse|wrestling|sports|teams?|games?|results|scores|roundup|round-up)\b")
+# An age-group side's mark after its country: "U21", "U-20", "Under-21s".
+YOUTH = re.compile(r"(?i)\b(?:u-?|under-)(1[5-9]|2[0-3])s?$")
 # Tennis competitions between nations, as Wikipedia titles each nation's team in them.
 NATION_CUPS = {"davis cup": "Davis Cup", "fed cup": "Billie Jean King Cup",
                "billie jean king cup": "Billie Jean King Cup"}
@@ -378,15 +380,18 @@ class SportsContext:
 
     def _a_sides(self, doc: Doc, decided: list[Span]) -> list[Span]:
         """A country's second side: "England A beat France A 30-20" names the A teams, not the countries
-        nor their first teams (`doc_tags` titles them "France A national rugby union team")."""
+        nor their first teams (`doc_tags` titles them "France A national rugby union team"); so does an
+        age group: "Iceland U21" ("Iceland national under-21 football team")."""
         out = []
         for span in decided:
             nxt = doc[span.end] if span.end < len(doc) else None
             after = doc[span.end + 1] if span.end + 1 < len(doc) else None
-            if (nxt is not None and nxt.text == "A" and span.label_ in ("TEAM", "PLACE")
-                    and fold(span.text) in self.kb.countries
-                    and not (after is not None and after.is_title and after.is_alpha)):  # "England A Team To..."
+            headline = after is not None and after.is_title and after.is_alpha  # "England A Team To..."
+            if nxt is not None and span.label_ in ("TEAM", "PLACE") and fold(span.text) in self.kb.countries and (
+                    nxt.text == "A" and not headline or YOUTH.fullmatch(nxt.text)):  # "Iceland U21", "Wales U-20s"
                 span = Span(doc, span.start, span.end + 1, label="TEAM")
+            elif len(span) >= 2 and YOUTH.fullmatch(span[-1].text) and fold(span[:-1].text) in self.kb.countries:
+                span = Span(doc, span.start, span.end, label="TEAM")  # the model's own "England under-21s"
             out.append(span)
         return out
 
@@ -1072,6 +1077,10 @@ def doc_tags(doc: Doc) -> list[Tag]:
                 # a country's side the knowledge base lacks in this sport ("Kenya" at the rugby sevens):
                 # its title, as Wikipedia names national sides, so it is never the country's own name
                 canonical = f"{written} national {sport} team"
+            elif (ent is None and label == "TEAM" and sport and (youth := YOUTH.search(text))
+                  and fold(text[:youth.start()]) in kb.countries):
+                # a country's age-group side: its own team, titled as Wikipedia titles them
+                canonical = f"{written[:youth.start()].strip()} national under-{youth.group(1)} {sport} team"
             elif ent is None and label == "TEAM" and sport and text.endswith(" A") and fold(text[:-2]) in kb.countries:
                 # a country's A side (`SportsContext._a_sides`): its own team, titled as Wikipedia titles them
                 canonical = (f"{written[:-2]} A cricket team" if sport == "cricket"

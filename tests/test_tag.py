@@ -377,8 +377,8 @@ def test_sides_of_a_school_sport_round_up_are_high_schools(tagger):
 
 
 def test_a_countrys_a_side_is_its_own_team(tagger):
-    """"England A beat France A 30-20": the A sides, neither the countries nor their first teams; "Serie A"
-    and "Group A" are not A sides."""
+    """"England A beat France A 30-20": the A sides, neither the countries nor their first teams; so are
+    age-group sides ("Iceland U21"); "Serie A" and "Group A" are not A sides."""
     tags = {t.text: t for t in tagger.tag(
         "Bell was among the try-scorers when England A beat France A 30-20 nine days ago, and the "
         "flanker and the fly-half will now start for England against France in the Six Nations.")}
@@ -388,6 +388,11 @@ def test_a_countrys_a_side_is_its_own_team(tagger):
     cricket = {t.text: t.canonical for t in tagger.tag(
         "Australia A 185-5 (20 overs) beat Pakistan by 40 runs; the spinner took four wickets in the innings.")}
     assert cricket.get("Australia A") == "Australia A cricket team", cricket
+    youth = {t.text: t.canonical for t in tagger.tag(
+        "Spurs have signed the Iceland U21 striker, who scored twice as Iceland Under-21 beat Sweden in the "
+        "qualifier; England under-21s won 2-0 and their goalkeeper kept a clean sheet.")}
+    assert youth.get("Iceland U21") == youth.get("Iceland Under-21") == "Iceland national under-21 football team"
+    assert youth.get("England under-21s") == "England national under-21 football team"
     serie_a = tagger.tag("Adriano has scored 14 goals in 20 Serie A appearances for Inter Milan.")
     assert "Serie A" in {t.text for t in serie_a}
 

@@ -53,6 +53,7 @@ OTHER_ROLE_WORDS = {
     "agent", "spokesman", "spokeswoman", "minister", "pundit", "commentator", "journalist", "reporter",
     "judge", "lawyer", "doctor", "secretary", "commissioner", "governor", "senator", "mayor", "official",
     "officials", "sponsor", "writer", "editor", "analyst", "prime", "king", "queen", "prince", "police",
+    "founder", "physio", "physiotherapist", "vice-president", "chairwoman", "columnist", "broadcaster",
 }
 VENUE_WORDS = {"stadium", "park", "arena", "ground", "field", "court", "circuit", "course", "racecourse", "oval",
                "stadion", "estadio", "stadio", "centre", "center", "garden", "gardens", "dome", "bowl", "speedway",
@@ -721,8 +722,8 @@ class SportsContext:
         # the appositive after: "Klopp, the Liverpool manager," / "X, 24, a midfielder"
         after_cues = set()
         for i in range(span.end, min(len(doc), span.end + 5)):
-            if doc[i].text in {".", ";", "\n"}:
-                break
+            if doc[i].text in {".", ";", "\n"} or doc[i].lower_ in ("and", "or", "but"):
+                break  # "Magic Johnson and Lakers assistant coach Jason Kidd": the role is the next name's
             after_cues |= cues.get(i, set())
         nearest = max(window.items(), key=lambda kv: kv[1])[0] if window else None
         owner = doc[span.end : span.end + 2]  # "Brian Kerr's side", "Martin Allen's team": whose side it is

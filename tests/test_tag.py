@@ -477,3 +477,13 @@ def test_a_nickname_used_as_a_side_names_its_team(tagger):
         "Zairi completed his hat-trick in the last minute of the match. The Harambee Stars captain Musa Otieno "
         "grabbed a consolation goal as Morocco beat Kenya 5-1 in the World Cup qualifier.")}
     assert kenya.get("Stars") != "Dallas Stars" and kenya.get("Kenya") == "Kenya national football team"
+
+
+def test_a_role_word_belongs_to_the_name_it_stands_by(tagger):
+    """"Lakers great Magic Johnson and Lakers assistant coach Jason Kidd": the coach is Kidd; a physio is
+    neither player nor coach."""
+    got = labels(tagger, "LeBron James joined Oscar Robertson, Lakers great Magic Johnson and Lakers assistant "
+                         "coach Jason Kidd with 30 points and 10 rebounds as the Lakers beat the Thunder 116-107. "
+                         "Chelsea physio Mike Banks said the winger's ankle would heal in six weeks.")
+    assert got.get("Magic Johnson") == {"PLAYER"} and got.get("Jason Kidd") == {"COACH"}, got
+    assert got.get("Mike Banks") == {"PERSON"}, got

@@ -1190,14 +1190,14 @@ class AliasMatcher:
     def add_patterns(self, patterns: Iterable[dict]) -> None:
         """Add EntityRuler-style {"label", "pattern", "id"} phrase patterns (the first one of a text wins)."""
         for p in patterns:
-            text = p["pattern"]
-            if not text or text in self.table:
-                continue
-            self.table[text] = (p["label"], p["id"])
-            for i in range(1, len(text)):
-                if not (text[i].isalnum() and text[i - 1].isalnum()):
-                    self.prefixes.add(text[:i].rstrip())
-            self.prefixes.add(text)
+            for text in dict.fromkeys([p["pattern"], _house_style(p["pattern"])]):
+                if not text or text in self.table:
+                    continue
+                self.table[text] = (p["label"], p["id"])
+                for i in range(1, len(text)):
+                    if not (text[i].isalnum() and text[i - 1].isalnum()):
+                        self.prefixes.add(text[:i].rstrip())
+                self.prefixes.add(text)
 
     def __call__(self, doc: Doc) -> Doc:
         text, table, prefixes = doc.text, self.table, self.prefixes
@@ -1218,6 +1218,15 @@ class AliasMatcher:
             kept = [e for e in doc.ents if not any(e.start < s.end and s.start < e.end for s in new)]
             doc.ents = sorted(kept + new, key=lambda s: s.start)
         return doc
+
+
+ACRONYM = re.compile(r"\b([A-Z])([A-Z]{3,})\b")
+
+
+def _house_style(name: str) -> str:
+    """A name as British house style writes its acronyms read as words: "UEFA Cup" is "Uefa Cup",
+    "FIFA Club World Cup" "Fifa Club World Cup"."""
+    return ACRONYM.sub(lambda m: m.group(1) + m.group(2).lower(), name)
 
 
 @Language.factory("kb_aliases", default_config={})

@@ -487,3 +487,13 @@ def test_a_role_word_belongs_to_the_name_it_stands_by(tagger):
                          "Chelsea physio Mike Banks said the winger's ankle would heal in six weeks.")
     assert got.get("Magic Johnson") == {"PLAYER"} and got.get("Jason Kidd") == {"COACH"}, got
     assert got.get("Mike Banks") == {"PERSON"}, got
+
+
+def test_house_style_acronyms_are_the_names_they_spell(tagger):
+    """British house style writes acronyms read as words in title case: "Uefa Cup" is the UEFA Cup
+    (today's Europa League), the "Waca" the WACA Ground."""
+    tags = {t.text: (t.label, t.canonical) for t in tagger.tag(
+        "The midfielder starred in the Uefa Cup match against Dunfermline, and Chelsea face Barcelona in "
+        "the Champions League. Australia bowled England out at the Waca for 190 in the first innings.")}
+    assert tags["Uefa Cup"] == ("COMPETITION", "UEFA Europa League")
+    assert tags["Waca"] == ("VENUE", "WACA Ground")

@@ -54,6 +54,8 @@ OTHER_ROLE_WORDS = {
     "judge", "lawyer", "doctor", "secretary", "commissioner", "governor", "senator", "mayor", "official",
     "officials", "sponsor", "writer", "editor", "analyst", "prime", "king", "queen", "prince", "police",
     "founder", "physio", "physiotherapist", "vice-president", "chairwoman", "columnist", "broadcaster",
+    "lawyers", "attorney", "attorneys", "solicitor", "barrister", "arbiter", "arbitrator", "expert", "insider",
+    "correspondent", "professor", "scientist", "via",
 }
 VENUE_WORDS = {"stadium", "park", "arena", "ground", "field", "court", "circuit", "course", "racecourse", "oval",
                "stadion", "estadio", "stadio", "centre", "center", "garden", "gardens", "dome", "bowl", "speedway",

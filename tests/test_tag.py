@@ -480,13 +480,17 @@ def test_a_nickname_used_as_a_side_names_its_team(tagger):
 
 
 def test_a_role_word_belongs_to_the_name_it_stands_by(tagger):
-    """"Lakers great Magic Johnson and Lakers assistant coach Jason Kidd": the coach is Kidd; a physio is
-    neither player nor coach."""
+    """"Lakers great Magic Johnson and Lakers assistant coach Jason Kidd": the coach is Kidd; a physio, a
+    reporter quoted "via" and an attorney are neither players nor coaches."""
     got = labels(tagger, "LeBron James joined Oscar Robertson, Lakers great Magic Johnson and Lakers assistant "
                          "coach Jason Kidd with 30 points and 10 rebounds as the Lakers beat the Thunder 116-107. "
                          "Chelsea physio Mike Banks said the winger's ankle would heal in six weeks.")
     assert got.get("Magic Johnson") == {"PLAYER"} and got.get("Jason Kidd") == {"COACH"}, got
     assert got.get("Mike Banks") == {"PERSON"}, got
+    others = labels(tagger, "Rudolph threw two touchdowns as the Steelers beat the Browns 21-7. \"We lost that game,\" "
+                            "Heyward said, via Brian Batko of the Pittsburgh Post-Gazette. In a statement released "
+                            "through her attorney Rich Nichols, the sprinter repeated her innocence.")
+    assert others.get("Brian Batko") == {"PERSON"} and others.get("Rich Nichols") == {"PERSON"}, others
 
 
 def test_house_style_acronyms_are_the_names_they_spell(tagger):

@@ -47,6 +47,7 @@ PLAYER_WORDS = {
     "centre", "number", "no", "sprinter", "runner", "champion", "seed", "team-mate", "teammate", "player",
     "players", "star", "international", "guard", "rookie", "veteran", "hurdler", "jumper", "driver", "golfer",
     "boxer", "jockey", "cyclist", "swimmer", "scorer", "scored", "scores", "goal", "goals", "debut",
+    "footballer", "cricketer", "athlete",
 }
 OTHER_ROLE_WORDS = {
     "referee", "umpire", "chairman", "owner", "president", "chief", "executive", "ceo", "director",
@@ -624,8 +625,10 @@ class SportsContext:
         if generic == "PERSON" and any(t.is_alpha and t.is_lower and t.lower_ not in NAME_PARTICLES for t in span):
             return None, ""  # "World Footballer of the Year": an award, not a person's name
         if generic == "PERSON":
-            # a lone unknown word ("Scot", "Herald") is a player only with a role word beside it
-            default = "PLAYER" if len(span) > 1 else "PERSON"
+            # a lone unknown word ("Scot", "Herald") is a player only with a role word beside it, or a
+            # nationality before it ("Brazilian Marta", "American Davenport")
+            named = len(span) > 1 or (span.start > 0 and doc[span.start - 1].text in DEMONYMS)
+            default = "PLAYER" if named else "PERSON"
             return self._person_label(doc, span, cues, sportsy, default=default if sportsy else "PERSON"), ""
         if generic == "VENUE" and not {t.lower_ for t in span} & VENUE_WORDS:
             return None, ""  # a building, bridge or book title, not a ground
@@ -754,6 +757,7 @@ DEMONYMS = {
     "Korean", "Indian", "Pakistani", "Sri", "Bangladeshi", "Zimbabwean", "Moroccan", "Egyptian", "Cameroonian",
     "Senegalese", "Ivorian", "Austrian", "Hungarian", "Romanian", "Bulgarian", "Slovak", "Slovenian", "Icelander",
     "Zealander", "Israeli", "Iranian", "Samoan", "Fijian", "Tongan", "Georgian", "Venezuelan", "Peruvian",
+    "Lankan", "African",
 }
 # position abbreviations between a team and a player's name in American sports writing
 POSITIONS = {"QB", "RB", "WR", "TE", "OL", "DL", "DE", "DT", "LB", "CB", "OT", "OG", "FB", "SS", "FS", "EDGE", "PG",
@@ -857,14 +861,18 @@ def _trim(span: Span) -> Span | None:
         if doc[i].text in POSITIONS and not (span.kb_id_ or span.id_):
             start, label = i + 1, "PERSON"
             break
-    if label == "PERSON" and end - start >= 3 and doc[start].text in DEMONYMS:
-        start += 1  # "Briton Hayley Yelling", "Kenyan Alice Timbilil": the nationality is not the name
+    while label == "PERSON" and end - start >= 2 and (
+            end - start >= 3 and doc[start].text in DEMONYMS  # "Briton Hayley Yelling", "Sri Lankan Muttiah ..."
+            or doc[start].text in DEMONYMS and doc[start].text.endswith(("an", "ese", "ish"))):  # "American Davenport"
+        start += 1  # the nationality is not the name ("Finn Russell", "Dane Coles" keep their first names)
     # "Striker Joe Pelling", "Coach Andy Reid": the role word is context, not part of the name
     if not (span.kb_id_ or span.id_) and end - start >= 2 and doc[start].lower_ in ROLE_WORDS:
         start += 1
         label = "PERSON"
-    if start >= end:
-        return None
+    if start >= end or all(t.text in DEMONYMS for t in doc[start:end]) or doc[start].text in ("'s", "’s"):
+        return None  # "Sri Lankan" is a nationality, nobody's name; "(Athlete)'s Foot" is a shop
+    if end - start == 1 and doc[start].lower_ in ROLE_WORDS and not kept:
+        return None  # "(African) Footballer (of the Year)": a role, nobody's name
     return Span(doc, start, end, label=label, kb_id=span.kb_id_ or span.id_)
 
 

@@ -501,3 +501,15 @@ def test_house_style_acronyms_are_the_names_they_spell(tagger):
         "the Champions League. Australia bowled England out at the Waca for 190 in the first innings.")}
     assert tags["Uefa Cup"] == ("COMPETITION", "UEFA Europa League")
     assert tags["Waca"] == ("VENUE", "WACA Ground")
+
+
+def test_a_nationality_is_nobodys_name(tagger):
+    """"Sri Lankan Muttiah Muralitharan": the nationality is neither a player nor part of his name; a name
+    after a nationality is a player's ("Brazilian Marta"), and a lone role word ("Footballer of the
+    Year") is nobody."""
+    got = labels(tagger, "Several top international players, including Sri Lankan Muttiah Muralitharan, were "
+                         "reported for suspect actions, and the bowler took five wickets. Brazilian Marta scored "
+                         "twice in the final, and Eto'o was named African Footballer of the Year.")
+    assert "Sri Lankan" not in got and got.get("Muttiah Muralitharan") == {"PLAYER"}, got
+    assert got.get("Marta") == {"PLAYER"}, got
+    assert "Footballer" not in got and "African Footballer" not in got, got

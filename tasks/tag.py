@@ -948,7 +948,7 @@ def _link_squad_surnames(doc: Doc, spans: list[Span]) -> list[Span]:
     if not named:
         return spans
     sport = doc.user_data.get("sport")
-    index = _squad_index(kb)
+    index = _surname_index(kb, squads=True)
     out = []
     for span in spans:
         key = fold(span.text)
@@ -1009,38 +1009,22 @@ def _years(ent: Entity) -> tuple[int, int] | None:
     return first, last
 
 
-_SURNAMES: dict[int, dict[str, tuple[Entity, ...]]] = {}
+_SURNAMES: dict[tuple[int, bool], dict[str, tuple[Entity, ...]]] = {}
 
 
-def _surname_index(kb: KnowledgeBase) -> dict[str, tuple[Entity, ...]]:
-    """Every player and coach of the knowledge base by folded surname ("makelele", "de zeeuw")."""
-    if id(kb) in _SURNAMES:
-        return _SURNAMES[id(kb)]
-    index: dict[str, list[Entity]] = {}
-    for ent in kb.entities.values():
-        if ent.label in ("PLAYER", "COACH"):
-            words = fold(ent.name.split(" (")[0]).split()
-            for k in range(1, len(words)):
-                index.setdefault(" ".join(words[k:]), []).append(ent)
-    _SURNAMES[id(kb)] = {k: tuple(v) for k, v in index.items()}
-    return _SURNAMES[id(kb)]
-
-
-_SQUADS: dict[int, dict[str, tuple[Entity, ...]]] = {}
-
-
-def _squad_index(kb: KnowledgeBase) -> dict[str, tuple[Entity, ...]]:
-    """Players the knowledge base knows the teams of, by folded surname ("bridge", "de zeeuw")."""
-    if id(kb) in _SQUADS:
-        return _SQUADS[id(kb)]
-    index: dict[str, list[Entity]] = {}
-    for ent in kb.entities.values():
-        if ent.label == "PLAYER" and ent.teams:
-            words = fold(ent.name.split(" (")[0]).split()
-            for k in range(1, len(words)):
-                index.setdefault(" ".join(words[k:]), []).append(ent)
-    _SQUADS[id(kb)] = {k: tuple(v) for k, v in index.items()}
-    return _SQUADS[id(kb)]
+def _surname_index(kb: KnowledgeBase, squads: bool = False) -> dict[str, tuple[Entity, ...]]:
+    """Every player and coach of the knowledge base by folded surname ("makelele", "de zeeuw"); with
+    `squads`, only the players it knows the teams of."""
+    key = (id(kb), squads)
+    if key not in _SURNAMES:
+        index: dict[str, list[Entity]] = {}
+        for ent in kb.entities.values():
+            if (ent.label == "PLAYER" and ent.teams) if squads else ent.label in ("PLAYER", "COACH"):
+                words = fold(ent.name.split(" (")[0]).split()
+                for k in range(1, len(words)):
+                    index.setdefault(" ".join(words[k:]), []).append(ent)
+        _SURNAMES[key] = {k: tuple(v) for k, v in index.items()}
+    return _SURNAMES[key]
 
 
 def doc_tags(doc: Doc) -> list[Tag]:

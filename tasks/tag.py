@@ -783,6 +783,14 @@ def _as_a_side(doc: Doc, span: Span) -> bool:
     if not (prev is not None and prev.lower_ == "the" and span[0].is_title and span[-1].text.endswith("s")
             or nxt is not None and nxt.lower_ in COACH_WORDS | PLAYER_WORDS):
         return False
+    seen = doc.user_data.setdefault("sides", {})  # the sport vote, the evidence and the link all ask
+    if (span.start, span.end) not in seen:
+        seen[(span.start, span.end)] = _no_other_side(doc, span)
+    return seen[(span.start, span.end)]
+
+
+def _no_other_side(doc: Doc, span: Span) -> bool:
+    """No other side of the article goes by the nickname `span` (see `_as_a_side`)."""
     kb = default_kb()
     nickname = fold(span.text)
     mine = kb.by_alias.get(nickname, [])
@@ -794,7 +802,9 @@ def _as_a_side(doc: Doc, span: Span) -> bool:
     # a side the knowledge base knows by that nickname whose place the article names: "Eastern Michigan
     # rolled past Northern Illinois ... The Eagles (6-5)" are not Philadelphia's
     ids = {e.id for e in mine}
-    text = fold(doc.text)
+    text = doc.user_data.get("folded")
+    if text is None:  # once per article, outside fold's cache (an article's text is no name to keep)
+        text = doc.user_data["folded"] = fold.__wrapped__(doc.text)
     return not any(re.search(rf"\b{re.escape(head)}\b", text)
                    for head, team in _nickname_index(kb).get(nickname, ()) if team not in ids)
 

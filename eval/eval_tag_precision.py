@@ -21,10 +21,22 @@ def non_sport_pages(folder: Path) -> list[tuple[str, str]]:
             for m in manifest if not m.get("is_sports") and (folder / m.get("truth_file", "")).is_file()]
 
 
+def ids_by_name(tagged: list) -> dict[str, set[str]]:
+    """Canonical name -> the entity ids it was given over the texts tagged (article-local ids of lone
+    surnames left out: they have no warehouse entity)."""
+    from schemas.records import is_local_id
+
+    ids: dict[str, set[str]] = {}
+    for tags in tagged:
+        for t in tags:
+            if not is_local_id(t.entity_id):
+                ids.setdefault(t.canonical, set()).add(t.entity_id)
+    return ids
+
+
 def eval_tag_precision(shared: Path, out: Path) -> dict:
     """Print and return sport labels per 1,000 words on the corpus's non-sport pages (target <= 1.5)."""
     from pressbox.settings import get_settings
-    from schemas.records import is_local_id
     from tasks.tag import get_tagger
 
     folder = shared / "corpus" / "articles"
@@ -34,14 +46,13 @@ def eval_tag_precision(shared: Path, out: Path) -> dict:
     tagger = get_tagger(get_settings().spacy_model)
     words = sum(len(text.split()) for _, text in pages)
     top: Counter[tuple[str, str]] = Counter()
-    ids: dict[str, set[str]] = {}  # canonical name -> entity ids (article-local surnames left out)
+    tagged = []
     with (out / "tags-nonsport.jsonl").open("w", encoding="utf-8") as fh:
         for (page_id, _), tags in zip(pages, tagger.tag_texts(text for _, text in pages), strict=True):
             fh.write(json.dumps({"id": page_id, "entities": [t.as_json() for t in tags]}, ensure_ascii=False) + "\n")
             top.update((t.text, t.label) for t in tags if t.label in SPORT)
-            for t in tags:
-                if not is_local_id(t.entity_id):
-                    ids.setdefault(t.canonical, set()).add(t.entity_id)
+            tagged.append(tags)
+    ids = ids_by_name(tagged)
     split = sorted(name for name, found in ids.items() if len(found) > 1)
     n = sum(top.values())
     rate = n / words * 1000 if words else 0.0

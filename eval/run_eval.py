@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from eval_matches import eval_matches
-from eval_tag_precision import eval_tag_precision
+from eval_tag_precision import eval_tag_precision, ids_by_name
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -138,13 +138,7 @@ def eval_speed() -> None:
 def print_identity(tagged: list) -> None:
     """Canonical names with more than one entity id over the texts just tagged (article-local ids of
     lone surnames left out: they have no warehouse entity), and how many are one name in two sports."""
-    from schemas.records import is_local_id
-
-    ids: dict[str, set[str]] = {}
-    for tags in tagged:
-        for t in tags:
-            if not is_local_id(t.entity_id):
-                ids.setdefault(t.canonical, set()).add(t.entity_id)
+    ids = ids_by_name(tagged)
     multi = {name: found for name, found in ids.items() if len(found) > 1}
     sports = [name for name, found in multi.items()
               if all(i.startswith("name/") for i in found) and len({i.split("/")[1] for i in found}) == len(found)]

@@ -342,12 +342,13 @@ class SportsContext:
         if not cups:
             return decided
         cup = cups.most_common(1)[0][0]
+        country_of = {(s.start, s.end): self.country_of(s.text) for s in decided}
         people = {i for s in decided if s.label_ in PERSON_LABELS for i in range(s.start, s.end)}
-        towns = {i for s in decided if s.label_ == "PLACE" and not self.country_of(s.text)
+        towns = {i for s in decided if s.label_ == "PLACE" and not country_of[(s.start, s.end)]
                  for i in range(s.start, s.end)}
         out = []
         for span in decided:
-            country = self.country_of(span.text)
+            country = country_of[(span.start, span.end)]
             if (country and span.label_ in ("PLACE", "TEAM", "ORG")
                     and not self._a_nationality(doc, span, people, towns)):
                 span = Span(doc, span.start, span.end, label="TEAM", kb_id=f"{NATION_SIDE}{country} {cup} team")
